@@ -16,7 +16,7 @@ class AgencyOwnedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Operator admin for tenant-owned models: sees every agency (explicit unscoped access), writes in scope."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return self.model.unscoped_objects.all()  # type: ignore[attr-defined,no-any-return]
+        return self.model.unscoped_objects.all()  # type: ignore[no-any-return]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         with agency_scope(obj.agency):

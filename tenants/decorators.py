@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 
-def role_required(roles: Iterable[str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    roles: Iterable[str],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     allowed = frozenset(roles)
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -24,6 +26,8 @@ def role_required(roles: Iterable[str]) -> Callable[[Callable[..., HttpResponse]
                 raise PermissionDenied("Your role in this agency does not allow this page. Ask your agency admin.")
             return view(request, *args, **kwargs)
 
+        # Lets navigation (e.g. the console home) show a link only to roles that may open it.
+        wrapped.allowed_roles = allowed  # type: ignore[attr-defined]
         return wrapped
 
     return decorator

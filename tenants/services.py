@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 import audit
@@ -14,13 +13,26 @@ class MembershipError(ValueError):
     """A membership change that would leave the agency in a bad state; the message says why."""
 
 
+class AlreadyMemberError(MembershipError):
+    """The person is already a member of this agency."""
+
+
+class LastAdminError(MembershipError):
+    """The change would leave the agency without an agency admin."""
+
+
 def agency_create(*, slug: str, name: str, actor: Actor, country_code: str = "FR") -> Agency:
     agency = Agency(slug=slug, name=name, country_code=country_code.upper())
     agency.full_clean()
     with transaction.atomic():
         agency.save()
-        audit.record(agency=agency, actor=actor, action=actions.AGENCY_CREATED, target=agency,
-                     details={"slug": slug, "country_code": agency.country_code})
+        audit.record(
+            agency=agency,
+            actor=actor,
+            action=actions.AGENCY_CREATED,
+            target=agency,
+            details={"slug": slug, "country_code": agency.country_code},
+        )
     return agency
 
 
@@ -31,19 +43,29 @@ def agency_set_status(*, agency: Agency, status: str, actor: Actor) -> Agency:
         previous = agency.status
         agency.status = status
         agency.save(update_fields=["status"])
-        audit.record(agency=agency, actor=actor, action=actions.AGENCY_STATUS_CHANGED, target=agency,
-                     details={"from": previous, "to": status})
+        audit.record(
+            agency=agency,
+            actor=actor,
+            action=actions.AGENCY_STATUS_CHANGED,
+            target=agency,
+            details={"from": previous, "to": status},
+        )
     return agency
 
 
-def membership_add(*, agency: Agency, user: AbstractBaseUser, role: str, actor: Actor) -> Membership:
+def membership_add(*, agency: Agency, user: User, role: str, actor: Actor) -> Membership:
     _check_role(role)
     with transaction.atomic():
         if Membership.objects.filter(agency=agency, user=user).exists():
-            raise MembershipError("This person is already a member of the agency; change their role instead.")
+            raise AlreadyMemberError("This person is already a member of the agency; change their role instead.")
         membership = Membership.objects.create(agency=agency, user=user, role=role)
-        audit.record(agency=agency, actor=actor, action=actions.MEMBER_ADDED, target=membership,
-                     details={"user_id": user.pk, "role": role})
+        audit.record(
+            agency=agency,
+            actor=actor,
+            action=actions.MEMBER_ADDED,
+            target=membership,
+            details={"user_id": user.pk, "role": role},
+        )
     return membership
 
 
@@ -56,8 +78,13 @@ def membership_change_role(*, membership: Membership, role: str, actor: Actor) -
             _ensure_another_admin(membership)
         membership.role = role
         membership.save(update_fields=["role"])
-        audit.record(agency=membership.agency, actor=actor, action=actions.MEMBER_ROLE_CHANGED,
-                     target=membership, details={"user_id": membership.user_id, "from": previous, "to": role})
+        audit.record(
+            agency=membership.agency,
+            actor=actor,
+            action=actions.MEMBER_ROLE_CHANGED,
+            target=membership,
+            details={"user_id": membership.user_id, "from": previous, "to": role},
+        )
     return membership
 
 
@@ -67,20 +94,25 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
             _ensure_another_admin(membership)
         agency, user_id, pk = membership.agency, membership.user_id, membership.pk
         membership.delete()
-        audit.record(agency=agency, actor=actor, action=actions.MEMBER_REMOVED, target=("membership", pk),
-                     details={"user_id": user_id})
+        audit.record(
+            agency=agency,
+            actor=actor,
+            action=actions.MEMBER_REMOVED,
+            target=("membership", pk),
+            details={"user_id": user_id},
+        )
 
 
-def user_get_or_create(*, email: str) -> AbstractBaseUser:
+def user_get_or_create(*, email: str) -> User:
     """The account for this e-mail; a new one gets an unusable password and sets it through password reset."""
-    user_model = get_user_model()
+    user_model = User
     email = user_model.objects.normalize_email(email).lower()
     user = user_model.objects.filter(email__iexact=email).first()
     if user is None:
-        user = user_model.objects.create_user(username=email, email=email)  # type: ignore[attr-defined]
+        user = user_model.objects.create_user(username=email, email=email)
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def _check_role(role: str) -> None:
@@ -91,4 +123,4 @@ def _check_role(role: str) -> None:
 def _ensure_another_admin(membership: Membership) -> None:
     others = Membership.objects.filter(agency_id=membership.agency_id, role=Role.AGENCY_ADMIN).exclude(pk=membership.pk)
     if not others.exists():
-        raise MembershipError("An agency needs at least one agency admin: promote someone else first.")
+        raise LastAdminError("An agency needs at least one agency admin: promote someone else first.")

@@ -15,13 +15,20 @@ from tenants.models import Agency, Membership, Role
 PASSWORD = "pw-Tramontane-123"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Production PBKDF2 costs ~0.5 s per user on CI machines; hashing strength is not what these tests check.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _agency(slug: str, name: str) -> Agency:
     return Agency.objects.create(slug=slug, name=name, country_code="FR")
 
 
 def _user(username: str, agency: Agency | None = None, role: str | None = None):
-    user = get_user_model().objects.create_user(username=username, email=f"{username}@example.gouv.fr",
-                                                password=PASSWORD)
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.gouv.fr", password=PASSWORD
+    )
     if agency is not None and role is not None:
         Membership.objects.create(user=user, agency=agency, role=role)
     return user
@@ -75,8 +82,9 @@ def outsider(db):
 @pytest.fixture
 def make_key(db) -> Callable[..., str]:
     def make(agency: Agency, role: str = Role.MEMBER, **kwargs) -> str:
-        _, plaintext = api_key_create(agency=agency, actor=Actor.system("tests"), name=f"test-{role}", role=role,
-                                      **kwargs)
+        _, plaintext = api_key_create(
+            agency=agency, actor=Actor.system("tests"), name=f"test-{role}", role=role, **kwargs
+        )
         return plaintext
 
     return make

@@ -36,7 +36,9 @@ def test_stdlib_platform_from_manage_py() -> None:
 
 def test_stdlib_platform_from_celery_app() -> None:
     # Celery imports platform (via kombu/billiard) when the app loads: loading it proves the stdlib module is used.
-    code = "import config.celery, platform, uuid; print(platform.system(), config.celery.app.main, uuid.uuid4().version)"
+    code = (
+        "import config.celery, platform, uuid; print(platform.system(), config.celery.app.main, uuid.uuid4().version)"
+    )
     result = _run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [result.stdout.split()[0], "tramontane", "4"]

@@ -29,6 +29,15 @@ class ApiKey(AgencyOwnedModel):
         return f"{self.name} ({self.prefix})"
 
     @property
+    def status(self) -> str:
+        """active, revoked or expired: said in words on every page and API answer, never by colour alone."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @property
     def is_usable(self) -> bool:
         if self.revoked_at is not None:
             return False
@@ -41,3 +50,6 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip} at {self.occurred_at:%Y-%m-%d %H:%M}"

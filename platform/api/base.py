@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from accounts.models import ApiKey
+from api.errors import ApiError
 from api.permissions import HasAgencyRole
 from audit.actors import Actor
 from tenants.models import Agency
@@ -18,13 +19,16 @@ from tenants.scope import scope_enter, scope_exit
 from tenants.selectors import membership_for, memberships_of
 
 
-class AgencySuspendedError(exceptions.PermissionDenied):
-    default_detail = "This agency is suspended. Contact the platform operator."
-    default_code = "agency_suspended"
+class AgencySuspendedError(ApiError):
+    # An ApiError so the JSON body carries the code "agency_suspended", not the generic "forbidden".
+    def __init__(self) -> None:
+        super().__init__(
+            status=403, code="agency_suspended", message="This agency is suspended. Contact the platform operator."
+        )
 
 
 class AgencyScopedAPIMixin:
-    permission_classes = [IsAuthenticated, HasAgencyRole]
+    permission_classes: Any = [IsAuthenticated, HasAgencyRole]
     roles_by_method: dict[str, frozenset[str]] = {}
     _scope_token: Token[Agency | None] | None = None
 

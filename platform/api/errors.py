@@ -41,8 +41,9 @@ def error_response(*, status_code: int, code: str, message: str, details: Any = 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApiError):
-        return error_response(status_code=exc.status_code, code=exc.error_code, message=exc.message,
-                              details=exc.details)
+        return error_response(
+            status_code=exc.status_code, code=exc.error_code, message=exc.message, details=exc.details
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found. It does not exist in your agency.")
     elif isinstance(exc, PermissionDenied):

@@ -7,6 +7,7 @@ from api import views
 urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
     path("members", views.MembersView.as_view(), name="members"),
+    path("members/<int:user_id>", views.MemberDetailView.as_view(), name="member_detail"),
     path("", include("accounts.api_urls")),
     path("", include("routing.api_urls")),
     path("", include("documents.api_urls")),

@@ -29,6 +29,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_signing_key_file() -> str:
+    # Audit checkpoints and receipts are signed with Ed25519 (docs/audit.md). AUDIT_SIGNING_KEY (the key itself)
+    # wins; else AUDIT_SIGNING_KEY_FILE; the quick start gets a 32-byte seed generated once in the data folder.
+    configured = env_str("AUDIT_SIGNING_KEY_FILE")
+    if configured or env_str("AUDIT_SIGNING_KEY"):
+        return configured
+    key_file = DATA_DIR / "audit_signing_key"
+    if not key_file.exists():
+        import base64
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return str(key_file)
+
+
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")
+AUDIT_SIGNING_KEY_FILE = _audit_signing_key_file()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -42,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / Redoc served from our static files: /api/docs/ works offline
     "tenants",
     "accounts",
     "api",
@@ -100,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Persistent connections are checked before reuse, so a PostgreSQL restart costs no failed request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,7 +163,8 @@ TIME_ZONE = env_str("TIME_ZONE", "Europe/Paris")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Containers collect static files into the image (TRAMONTANE_STATIC_ROOT), outside the data volume.
+STATIC_ROOT = Path(env_str("TRAMONTANE_STATIC_ROOT", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("TRAMONTANE_MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -150,6 +175,12 @@ STORAGES = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tramontane@localhost")
+# SMTP (with EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # Upload limits: Django spills to disk past 2.5 MB; the per-agency limit is checked by documents.services.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -159,6 +190,8 @@ TRAMONTANE_DEFAULT_UPLOAD_LIMIT_MB = env_int("TRAMONTANE_DEFAULT_UPLOAD_LIMIT_MB
 # Login throttling: failures per (username, client IP) within the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# Per client IP the limit is higher: many colleagues may share one office NAT address.
+LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 4 * LOGIN_FAILURE_LIMIT)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -179,6 +212,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery. Redis in production and CI; in the quick start a broker folder on disk that needs no server
@@ -192,8 +228,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # The filesystem transport does not create its folders; web and worker must agree on them before first use.
+    (_broker_dir / "queue").mkdir(parents=True, exist_ok=True)
+    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_IGNORE_RESULT = True
@@ -206,8 +246,26 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1700)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat keeps its last-run times in the data folder, not in the current directory.
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(DATA_DIR / "celerybeat-schedule"))
 # Capability packages add their periodic tasks here (reconciler, endpoint probes, audit checkpoints, retention).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+# Documents and jobs (docs/operations.md, "Documents and jobs"). Parsing runs in a child process under these limits.
+TRAMONTANE_PARSE_MEMORY_MB = env_int("TRAMONTANE_PARSE_MEMORY_MB", 1024)
+TRAMONTANE_PARSE_CPU_SECONDS = env_int("TRAMONTANE_PARSE_CPU_SECONDS", 60)
+TRAMONTANE_PARSE_WALL_SECONDS = env_int("TRAMONTANE_PARSE_WALL_SECONDS", 120)
+# A job (or document being parsed) with no progress for this long is re-dispatched by the reconciler.
+TRAMONTANE_JOB_LEASE_SECONDS = env_int("TRAMONTANE_JOB_LEASE_SECONDS", 300)
+TRAMONTANE_JOB_MAX_ATTEMPTS = env_int("TRAMONTANE_JOB_MAX_ATTEMPTS", 5)
+TRAMONTANE_RECONCILE_SECONDS = env_int("TRAMONTANE_RECONCILE_SECONDS", 30)
+TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS = env_int("TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS", 10)
+TRAMONTANE_WEBHOOK_MAX_ATTEMPTS = env_int("TRAMONTANE_WEBHOOK_MAX_ATTEMPTS", 8)
+CELERY_BEAT_SCHEDULE["jobs-reconcile"] = {
+    "task": "jobs.tasks.jobs_reconcile_task",
+    "schedule": float(TRAMONTANE_RECONCILE_SECONDS),
+    "options": {"queue": "default", "expires": float(TRAMONTANE_RECONCILE_SECONDS)},
+}
 
 LOGGING = {
     "version": 1,
@@ -216,4 +274,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Audit: a signed checkpoint per agency (when its chain moved), and the nightly retention purge.
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 900)
+AUDIT_RETENTION_PURGE_INTERVAL_SECONDS = env_int("AUDIT_RETENTION_PURGE_INTERVAL_SECONDS", 86400)
+CELERY_BEAT_SCHEDULE["audit-checkpoints"] = {
+    "task": "audit.tasks.checkpoints_write",
+    "schedule": AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["audit-retention-purge"] = {
+    "task": "audit.tasks.retention_purge_all",
+    "schedule": AUDIT_RETENTION_PURGE_INTERVAL_SECONDS,
+}
+
+# Routing (docs/models.md): model-call resilience and the periodic endpoint health probe.
+ROUTING_REQUEST_TIMEOUT = float(env_int("ROUTING_REQUEST_TIMEOUT", 120))
+ROUTING_MAX_ATTEMPTS = env_int("ROUTING_MAX_ATTEMPTS", 3)
+ROUTING_BREAKER_FAILURES = env_int("ROUTING_BREAKER_FAILURES", 3)
+ROUTING_BREAKER_OPEN_SECONDS = float(env_int("ROUTING_BREAKER_OPEN_SECONDS", 30))
+ROUTING_PROBE_SECONDS = env_int("ROUTING_PROBE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["routing-endpoints-probe"] = {
+    "task": "routing.tasks.endpoints_probe",
+    "schedule": float(ROUTING_PROBE_SECONDS),
+    "options": {"queue": "default", "expires": float(ROUTING_PROBE_SECONDS)},
 }

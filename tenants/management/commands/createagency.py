@@ -24,7 +24,9 @@ class Command(BaseCommand):
             raise CommandError(f"Agency {slug!r} already exists.")
         try:
             agency = agency_create(
-                slug=slug, name=options["name"], country_code=options["country"],
+                slug=slug,
+                name=options["name"],
+                country_code=options["country"],
                 actor=Actor.system("manage.py createagency"),
             )
         except ValidationError as exc:

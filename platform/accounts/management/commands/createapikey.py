@@ -27,8 +27,11 @@ class Command(BaseCommand):
         days = options["expires_in_days"]
         expires_at = timezone.now() + timedelta(days=days) if days else None
         key, plaintext = api_key_create(
-            agency=agency, actor=Actor.system("manage.py createapikey"), name=options["name"],
-            role=options["role"], expires_at=expires_at,
+            agency=agency,
+            actor=Actor.system("manage.py createapikey"),
+            name=options["name"],
+            role=options["role"],
+            expires_at=expires_at,
         )
         self.stderr.write(f"Key {key.prefix} for {agency.slug} ({key.role}). Store it now: it is not shown again.")
         self.stdout.write(plaintext)
