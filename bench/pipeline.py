@@ -90,14 +90,26 @@ def run(args: argparse.Namespace) -> int:
         for worker in workers:
             worker.stop()
         fake.stop()
+        _retire(endpoint_name)
     _report(args, slots, jobs, finished, elapsed, arrivals, endpoint_name)
+    _breakdown(args, slots, start, elapsed, arrivals)
     return 0
+
+
+def _retire(endpoint_name: str) -> None:
+    """Disable this run's endpoint: its fake server is gone, and a later run must not be routed to it."""
+    from routing.models import Endpoint
+
+    Endpoint.objects.filter(name=endpoint_name).update(enabled=False)
 
 
 def _setup(fake_url: str, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from routing.models import Endpoint
     from tenants.models import Agency
 
+    # Endpoints of earlier (e.g. interrupted) runs point at fake servers that no longer exist: routing to them would
+    # measure connection errors, not the pipeline.
+    Endpoint.objects.filter(name__startswith="bench-fake-").update(enabled=False)
     stamp = time.strftime("%Y%m%d%H%M%S")
     agency = Agency.objects.create(slug=f"bench-{stamp}", name=f"Bench {stamp}", country_code="FR")
     name = f"bench-fake-{stamp}"
@@ -216,6 +228,23 @@ def _report(args, slots, jobs, finished, elapsed, arrivals, endpoint_name) -> No
     )
     print(f"jobs: {sum(1 for s in finished.values() if s == 'succeeded')}/{len(jobs)} succeeded")
     print(f"lost chunks = {lost}   duplicated model calls = {duplicated}   duplicated usage rows = {usage_dup}")
+
+
+def _breakdown(args, slots, start, elapsed, arrivals) -> None:  # type: ignore[no-untyped-def]
+    """Where the time beyond T* went: before the first model request, between requests on a slot, after the last."""
+    firsts = sorted(times[0] for times in arrivals.values())
+    if len(firsts) < 2:
+        return
+    parallel = min(slots, args.cap)
+    rounds = math.ceil(len(firsts) / parallel)
+    startup = firsts[0] - start
+    tail = start + elapsed - (firsts[-1] + args.latency)
+    gap = ((firsts[-1] - firsts[0]) / (rounds - 1) - args.latency) if rounds > 1 else 0.0
+    print(
+        f"overhead: first model request {startup * 1000:.0f} ms after submit; "
+        f"~{gap * 1000:.0f} ms per chunk between requests on a slot ({rounds} rounds); "
+        f"{tail * 1000:.0f} ms from the last answer to the last job finished"
+    )
 
 
 if __name__ == "__main__":

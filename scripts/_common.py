@@ -6,6 +6,7 @@ Standard library only: these scripts run with the system Python before anything 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -45,9 +46,10 @@ def ensure_venv() -> Path:
     try:
         venv.EnvBuilder(with_pip=True, upgrade_deps=False).create(VENV)
     except (subprocess.CalledProcessError, OSError) as exc:
+        shutil.rmtree(VENV, ignore_errors=True)  # half-made: the next run must start over, not reuse it
         fail(
-            f"Could not create {VENV} ({exc}). On Debian/Ubuntu install the venv module first: "
-            "`sudo apt install python3-venv`, delete the half-made .venv folder, then run this command again."
+            f"Could not create {VENV} ({exc}). On Debian/Ubuntu install the venv module first "
+            "(`sudo apt install python3-venv`), then run this command again."
         )
     return python
 

@@ -25,7 +25,8 @@ def main() -> None:
     actor = Actor.system("quickstart")
     agency = _demo_agency(actor)
     username, password = _admin_user(agency, actor)
-    _detect_endpoints()
+    if "--no-detect" not in sys.argv[1:]:
+        _detect_endpoints()
     print(json.dumps({"username": username, "password": password, "agency": agency.slug}), flush=True)
 
 

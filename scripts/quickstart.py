@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tramontane quick start: from a fresh checkout to a running workspace with one command.
 
-    python3 scripts/quickstart.py [--port 8000] [--host 127.0.0.1] [--data-dir ./var] [--no-install]
+    python3 scripts/quickstart.py [--port 8000] [--host 127.0.0.1] [--data-dir ./var] [--no-install] [--no-detect]
 
 Creates .venv if absent and installs the project, migrates (SQLite in the data folder unless DATABASE_URL is set),
 collects static files, creates the demo agency and an admin user (password printed once), registers local model
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     check_python()
     signal.signal(signal.SIGTERM, _raise_interrupt)  # `kill <pid>` stops the children too, like Ctrl-C
     data_dir = Path(args.data_dir).expanduser().resolve()
+    _check_port_free(args.host, args.port)
     python = _python(install=not args.no_install)
     env = child_env({"TRAMONTANE_DATA_DIR": str(data_dir)})
     _allow_host(env, args.host)
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     step("Collecting static files")
     run([*manage, "collectstatic", "--noinput", "--verbosity", "0"], what="collectstatic", env=env)
     step("Creating the demo agency and its admin (if absent)")
-    credentials = _bootstrap(python, env)
+    credentials = _bootstrap(python, env, detect=not args.no_detect)
 
     step(f"Starting the web server and the worker on http://{_display_host(args.host)}:{args.port}/")
     processes = _start(python, env, args)
@@ -73,7 +74,21 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder for the SQLite database, uploads, broker queue and keys (default ./var)",
     )
     parser.add_argument("--no-install", action="store_true", help="skip creating .venv and pip install")
+    parser.add_argument("--no-detect", action="store_true", help="do not look for local model servers")
     return parser.parse_args(argv)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"Cannot listen on {host}:{port} ({exc.strerror}). Is Tramontane already running? "
+                "Stop it, or choose another port with --port."
+            )
 
 
 def _python(*, install: bool) -> Path:
@@ -100,9 +115,9 @@ def _allow_host(env: dict[str, str], host: str) -> None:
     env["ALLOWED_HOSTS"] = ",".join(dict.fromkeys(names))
 
 
-def _bootstrap(python: Path, env: dict[str, str]) -> dict[str, str | None]:
+def _bootstrap(python: Path, env: dict[str, str], *, detect: bool) -> dict[str, str | None]:
     result = subprocess.run(
-        [str(python), str(ROOT / "scripts" / "_quickstart_bootstrap.py")],
+        [str(python), str(ROOT / "scripts" / "_quickstart_bootstrap.py"), *([] if detect else ["--no-detect"])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -118,51 +133,37 @@ def _bootstrap(python: Path, env: dict[str, str]) -> dict[str, str | None]:
 
 
 def _start(python: Path, env: dict[str, str], args: argparse.Namespace) -> dict[str, subprocess.Popen[bytes]]:
-    bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
-    web = [
-        str(python),
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--bind",
-        bind,
-        "--workers",
-        "1",
-        "--threads",
-        "4",
-        "--graceful-timeout",
-        "10",
-        "--access-logfile",
-        "-",
-        "--error-logfile",
-        "-",
-    ]
-    worker = [
-        str(python),
-        "-m",
-        "celery",
-        "--app",
-        "config.celery:app",
-        "worker",
-        "--beat",
-        "--queues",
-        QUEUES,
-        "--concurrency",
-        "2",
-        "--loglevel",
-        "INFO",
-        "--hostname",
-        "quickstart@%h",
-        # One worker and a broker folder: nothing to synchronise with, and the folder broker has no broadcast.
-        "--without-mingle",
-        "--without-gossip",
-    ]
     processes: dict[str, subprocess.Popen[bytes]] = {}
-    for name, command in (("web server", web), ("worker", worker)):
+    for name, command in (("web server", _web_command(python, args)), ("worker", _worker_command(python))):
         # Own process group each, so stopping one stops its children (gunicorn workers, the worker pool, beat).
         processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         print(f"    {name} started (pid {processes[name].pid})", flush=True)
     return processes
+
+
+def _web_command(python: Path, args: argparse.Namespace) -> list[str]:
+    bind = f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
+    if os.name == "nt":
+        # gunicorn does not run on Windows; Django's server (no autoreload) serves static files through WhiteNoise.
+        return [str(python), str(ROOT / "manage.py"), "runserver", "--noreload", bind]
+    return [
+        *(str(python), "-m", "gunicorn", "config.wsgi:application", "--bind", bind),
+        *("--workers", "1", "--threads", "4", "--graceful-timeout", "10"),
+        *("--access-logfile", "-", "--error-logfile", "-"),
+        # No control socket: it would live in ~/.gunicorn and clash between two local instances.
+        "--no-control-socket",
+    ]
+
+
+def _worker_command(python: Path) -> list[str]:
+    return [
+        *(str(python), "-m", "celery", "--app", "config.celery:app", "worker", "--beat"),
+        *("--queues", QUEUES, "--concurrency", "2", "--loglevel", "INFO", "--hostname", "quickstart@%h"),
+        # prefork needs fork(): threads on Windows.
+        *(("--pool", "threads") if os.name == "nt" else ()),
+        # One worker and a broker folder: nothing to synchronise with, and the folder broker has no broadcast.
+        *("--without-mingle", "--without-gossip"),
+    ]
 
 
 def _wait_until_up(args: argparse.Namespace, processes: dict[str, subprocess.Popen[bytes]]) -> None:

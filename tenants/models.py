@@ -67,15 +67,14 @@ class Membership(models.Model):
         return f"{self.user} @ {self.agency.slug} ({self.role})"
 
 
-class AgencyScopedQuerySet(models.QuerySet[Any]):
-    pass
-
-
 class AgencyScopedManager(models.Manager[Any]):
     """Filters by the agency in scope; raises when there is none (fails closed)."""
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        queryset = super().get_queryset()
+        return self.scoped(super().get_queryset())
+
+    def scoped(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """Narrow `queryset` to the agency in scope (subclasses with their own queryset class reuse this)."""
         if sees_all_agencies():
             return queryset
         agency = current_agency_or_none()
@@ -110,5 +109,8 @@ class AgencyOwnedModel(models.Model):
                     f"while agency {agency.pk} is in scope."
                 )
         elif not sees_all_agencies():
-            raise NoAgencyInScope(f"Saving {type(self).__name__} needs an agency in scope.")
+            raise NoAgencyInScope(
+                f"Saving {type(self).__name__} needs an agency in scope: wrap the write in "
+                "tenants.scope.agency_scope(agency)."
+            )
         super().save(*args, **kwargs)

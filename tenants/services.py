@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -22,16 +24,27 @@ class LastAdminError(MembershipError):
 
 
 def agency_create(*, slug: str, name: str, actor: Actor, country_code: str = "FR") -> Agency:
-    agency = Agency(slug=slug, name=name, country_code=country_code.upper())
-    agency.full_clean()
+    return agency_save(agency=Agency(slug=slug, name=name, country_code=country_code.upper()), actor=actor)
+
+
+def agency_save(*, agency: Agency, actor: Actor, changed: Iterable[str] = ()) -> Agency:
+    """Create an agency, or store an operator's edit of one (Django admin). Status goes through agency_set_status.
+
+    Validates first (ValidationError names the field); audits in the same transaction.
+    """
+    creating = agency.pk is None
+    agency.country_code = agency.country_code.upper()
+    agency.full_clean(validate_unique=creating)
     with transaction.atomic():
         agency.save()
         audit.record(
             agency=agency,
             actor=actor,
-            action=actions.AGENCY_CREATED,
+            action=actions.AGENCY_CREATED if creating else actions.AGENCY_UPDATED,
             target=agency,
-            details={"slug": slug, "country_code": agency.country_code},
+            details=(
+                {"slug": agency.slug, "country_code": agency.country_code} if creating else {"changed": sorted(changed)}
+            ),
         )
     return agency
 
@@ -56,6 +69,7 @@ def agency_set_status(*, agency: Agency, status: str, actor: Actor) -> Agency:
 def membership_add(*, agency: Agency, user: User, role: str, actor: Actor) -> Membership:
     _check_role(role)
     with transaction.atomic():
+        _lock_memberships_of(agency.pk)
         if Membership.objects.filter(agency=agency, user=user).exists():
             raise AlreadyMemberError("This person is already a member of the agency; change their role instead.")
         membership = Membership.objects.create(agency=agency, user=user, role=role)
@@ -72,6 +86,7 @@ def membership_add(*, agency: Agency, user: User, role: str, actor: Actor) -> Me
 def membership_change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
     _check_role(role)
     with transaction.atomic():
+        _lock_memberships_of(membership.agency_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         previous = membership.role
         if previous == Role.AGENCY_ADMIN and role != Role.AGENCY_ADMIN:
@@ -90,6 +105,9 @@ def membership_change_role(*, membership: Membership, role: str, actor: Actor) -
 
 def membership_remove(*, membership: Membership, actor: Actor) -> None:
     with transaction.atomic():
+        _lock_memberships_of(membership.agency_id)
+        # Re-read: the caller's copy may be stale (or edited in memory, e.g. by an admin form).
+        membership = Membership.objects.select_related("agency").get(pk=membership.pk)
         if membership.role == Role.AGENCY_ADMIN:
             _ensure_another_admin(membership)
         agency, user_id, pk = membership.agency, membership.user_id, membership.pk
@@ -118,6 +136,12 @@ def user_get_or_create(*, email: str) -> User:
 def _check_role(role: str) -> None:
     if role not in Role.values:
         raise MembershipError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+
+
+def _lock_memberships_of(agency_id: int) -> None:
+    """Serialise membership changes per agency on the agency row: two admins demoting or removing each other at
+    the same moment would otherwise both see "another admin" and leave the agency with none."""
+    Agency.objects.select_for_update().filter(pk=agency_id).values_list("pk", flat=True).first()
 
 
 def _ensure_another_admin(membership: Membership) -> None:

@@ -10,9 +10,11 @@ From that, for every route:
   * foreign workspace: A's admin on /a/<B's slug>/... -> 404; an outsider (no membership) -> 404; anonymous ->
     redirect to login (pages) or 401 (API);
   * roles: every role not allowed for a method -> 403 and agency A's rows unchanged; allowed roles are not refused;
+  * ids in request bodies (refs=): B's ids are refused and change nothing, while A's own ids are accepted;
   * declared methods: the methods a route answers (anything but 405) are exactly the declared ones;
-  * leaks: no GET response to A ever contains B's markers (names, titles, terms, e-mails, slug), and list
-    endpoints never list B's ids while they do list A's.
+  * a suspended agency is refused (403) on every route; /api/v1/ views derive from the one scoping base class;
+  * leaks: no GET response to A ever contains B's markers (slug, e-mails, names, titles, terms, digests, audit
+    hashes), and list endpoints never list B's rows while they do list A's.
 Objects are built with the owning packages' services (tests/isolation/world.py); to add an object kind, add a builder.
 """
 
@@ -31,10 +33,9 @@ from rest_framework.test import APIClient
 
 from tenants.models import ADMIN_ROLES, AUDIT_ROLES, READ_ROLES, WORK_ROLES, Role
 from tests.isolation.routes import SLUG, Route, all_routes
-from tests.isolation.world import World, diff, snapshot
+from tests.isolation.world import ACTOR, BUILDERS, World, diff, snapshot
 
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ROLES = (Role.VIEWER, Role.MEMBER, Role.AUDITOR, Role.AGENCY_ADMIN)
 READ, WORK, AUDIT, ADMIN = READ_ROLES, WORK_ROLES, AUDIT_ROLES, ADMIN_ROLES
 ANYONE = frozenset({"authenticated"})  # user-level pages: any signed-in person, no agency role involved
@@ -107,7 +108,7 @@ MATRIX: dict[str, Entry] = {
     "jobs_api:result": E(GET=READ, objects={"job_id": "job"}),
     "jobs_api:glossary": E(GET=READ, POST=ADMIN, lists=("glossary_entry",)),
     "jobs_api:glossary-detail": E(GET=READ, DELETE=ADMIN, objects={"entry_id": "glossary_entry"}),
-    "audit_api:events": E(GET=AUDIT),
+    "audit_api:events": E(GET=AUDIT, lists=("audit_event",)),
     "audit_api:verify": E(GET=AUDIT),
     "audit_api:checkpoints": E(GET=AUDIT),
     "audit_api:job-receipt": E(GET=READ, objects={"job_id": "job"}),
@@ -121,7 +122,7 @@ MATRIX: dict[str, Entry] = {
     "accounts_console:keys": E(GET=ADMIN, lists=("api_key",)),
     "accounts_console:key_create": E(GET=ADMIN, POST=ADMIN),
     "accounts_console:key_revoke": E(GET=ADMIN, POST=ADMIN, objects={"key_id": "api_key"}),
-    "audit_console:events": E(GET=AUDIT),
+    "audit_console:events": E(GET=AUDIT, lists=("audit_event",)),
     "audit_console:verify": E(GET=AUDIT),
     "audit_console:export": E(POST=AUDIT),
     "audit_console:checkpoints": E(GET=AUDIT),
@@ -180,7 +181,25 @@ def test_every_route_is_in_the_matrix() -> None:
         "These routes are not in the isolation matrix. Add an entry per route to MATRIX in "
         "tests/test_isolation_matrix.py (set the roles allowed per HTTP method; map each URL id to an object kind "
         "of tests/isolation/world.py, adding a builder for a new kind), or to ALLOWLIST with the reason if the "
-        "route holds no tenant data:\n" + "\n".join(_suggestion(route) for route in missing)
+        "route holds no tenant data. Known object kinds: "
+        + ", ".join(sorted(BUILDERS))
+        + ".\n"
+        + "\n".join(_suggestion(route) for route in missing)
+    )
+
+
+def test_no_route_is_both_allowlisted_and_in_the_matrix() -> None:
+    both = sorted(key for key, route in ROUTES.items() if key in MATRIX and _allowlisted(route))
+    assert not both, f"In MATRIX and ALLOWLIST at once (the allowlist would silently win): {both}"
+
+
+@pytest.mark.parametrize("route", [r for r in COVERED if r.kind == "api"], ids=lambda r: r.key)
+def test_api_views_set_the_agency_scope_in_the_one_base_class(route: Route) -> None:
+    from api.base import AgencyScopedAPIMixin
+
+    view_class = getattr(route.callback, "cls", None) or getattr(route.callback, "view_class", None)
+    assert view_class is not None and issubclass(view_class, AgencyScopedAPIMixin), (
+        f"{route.key}: /api/v1/ views must derive from api.base.AgencyAPIView or AgencyGenericAPIView"
     )
 
 
@@ -246,12 +265,6 @@ class Cast:
         keyed = APIClient()
         keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {self.key(role)}")
         return [(f"{role} session", session), (f"{role} API key", keyed)]
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    # Six people per test: the production hasher (by design slow) would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -386,6 +399,24 @@ def test_outsider_404_and_anonymous_refused(cast: Cast, route: Route) -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("route", _tenant_routes(), ids=lambda r: r.key)
+def test_suspended_agency_is_refused_everywhere(cast: Cast, route: Route) -> None:
+    from tenants.services import agency_set_status
+
+    entry = MATRIX[route.key]
+    cast.a.build(list(entry.objects.values()))
+    url = url_for(route, cast.a.agency.slug, cast.a)
+    clients = cast.clients(route, Role.AGENCY_ADMIN)  # keys are made before the suspension
+    agency_set_status(agency=cast.a.agency, status="suspended", actor=ACTOR)
+    before = snapshot(cast.a.agency, skip_apps=frozenset({"audit"}))
+    for method in entry.methods:
+        for how, client in clients:
+            response = call(client, method, url, route)
+            assert response.status_code == 403, f"{method} {url} as {how} of a suspended agency: {_describe(response)}"
+    assert not diff(before, snapshot(cast.a.agency, skip_apps=frozenset({"audit"})))
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in COVERED if r.kind == "user"], ids=lambda r: r.key)
 def test_user_level_page_needs_login(cast: Cast, route: Route) -> None:
     for method in MATRIX[route.key].methods:
@@ -462,8 +493,6 @@ def _listed_ids(response: Any) -> list[Any]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in COVERED if "GET" in MATRIX[r.key].methods], ids=lambda r: r.key)
 def test_reads_never_show_the_other_agency(cast: Cast, route: Route) -> None:
-    from tests.isolation.world import BUILDERS
-
     entry = MATRIX[route.key]
     for kind in BUILDERS:  # every object B can have, so any page that lists anything has B rows to leak
         cast.b.id(kind)
@@ -487,10 +516,42 @@ def test_reads_never_show_the_other_agency(cast: Cast, route: Route) -> None:
         text = body.decode(errors="replace")
         leaked = [marker for marker in cast.b.markers if marker in text]
         assert not leaked, f"GET {url} as A's {how} shows agency B's {leaked}"
-        for kind in entry.lists if route.kind != "api" else ():
-            shown = [marker for marker in cast.a.kind_markers[kind] if marker in text]
-            assert shown, f"GET {url} should show A's {kind} (one of {cast.a.kind_markers[kind]})"
-        for kind in entry.lists if route.kind == "api" and response.status_code == 200 else ():
-            ids = _listed_ids(response)
+        for kind in entry.lists:
+            ids = _listed_ids(response) if route.kind == "api" else [None]
+            if None in ids:
+                # Pages, and API rows without an "id": the list must show A's row (a control, so that B's
+                # absence above means something).
+                shown = [marker for marker in cast.a.kind_markers[kind] if marker in text]
+                assert shown, f"GET {url} should show A's {kind} (one of {cast.a.kind_markers[kind]})"
+                continue
             assert cast.b.id(kind) not in ids, f"GET {url} lists B's {kind} {cast.b.id(kind)}"
             assert cast.a.id(kind) in ids, f"GET {url} should list A's {kind} {cast.a.id(kind)} (got {ids})"
+
+
+# --- the checker itself -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_snapshot_sees_a_change_in_the_other_agency(cast: Cast) -> None:
+    """The 'changes nothing' checks above can fail: a revoked key of B is a visible difference."""
+    from accounts.models import ApiKey
+    from accounts.services import api_key_revoke
+
+    key_id = cast.b.id("api_key")
+    before = snapshot(cast.b.agency)
+    api_key_revoke(key=ApiKey.unscoped_objects.get(pk=key_id), actor=ACTOR)
+    assert any(change.startswith("accounts.ApiKey") for change in diff(before, snapshot(cast.b.agency)))
+
+
+def test_unlisted_route_message_says_what_to_add() -> None:
+    route = Route(
+        key="jobs:new_thing",
+        pattern="a/<slug:agency_slug>/jobs/<int:job_id>/thing/",
+        name="jobs:new_thing",
+        kwargs=("agency_slug", "job_id"),
+        callback=None,
+    )
+    assert _suggestion(route) == (
+        '    "jobs:new_thing": E(objects={"job_id": "<kind>"}, GET=READ, POST=WORK),'
+        "  # a/<slug:agency_slug>/jobs/<int:job_id>/thing/ (pages under /a/<agency_slug>/)"
+    )

@@ -38,9 +38,19 @@ class ConsoleLink:
     url: str
 
 
-# Sections owned by other packages: (url name, title, description). A section shows when its page exists and
-# the viewer's role may open it (read from the view's role_required), so this list never drifts from the views.
-_OTHER_SECTIONS = [
+# Console sections: (url name, title, description). A section shows when its page exists (other packages may not
+# have it yet) and the viewer's role may open it (read from the view's role_required): no drift from the views.
+_SECTIONS = [
+    (
+        "accounts_console:members",
+        gettext_lazy("Members"),
+        gettext_lazy("Who belongs to the agency and with which role."),
+    ),
+    (
+        "accounts_console:keys",
+        gettext_lazy("API keys"),
+        gettext_lazy("Keys that let other systems use Tramontane for the agency."),
+    ),
     (
         "routing_console:policy",
         gettext_lazy("Residency policy"),
@@ -76,22 +86,7 @@ def _section_url(name: str, slug: str, role: str) -> str | None:
 def console_home(request: HttpRequest, agency_slug: str) -> HttpResponse:
     role = request.membership.role  # type: ignore[attr-defined]
     links: list[ConsoleLink] = []
-    if role in ADMIN_ROLES:
-        links.append(
-            ConsoleLink(
-                _("Members"),
-                _("Who belongs to the agency and with which role."),
-                reverse("accounts_console:members", kwargs={"agency_slug": agency_slug}),
-            )
-        )
-        links.append(
-            ConsoleLink(
-                _("API keys"),
-                _("Keys that let other systems use Tramontane for the agency."),
-                reverse("accounts_console:keys", kwargs={"agency_slug": agency_slug}),
-            )
-        )
-    for name, title, description in _OTHER_SECTIONS:
+    for name, title, description in _SECTIONS:
         url = _section_url(name, agency_slug, role)
         if url is not None:
             links.append(ConsoleLink(str(title), str(description), url))

@@ -23,6 +23,14 @@ class LoginForm(AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django caps this field at the username's length; an e-mail address may be longer.
+        field = self.fields["username"]
+        assert isinstance(field, forms.CharField)
+        field.max_length = 254
+        field.widget.attrs["maxlength"] = "254"
+
     def clean(self) -> dict[str, Any]:
         identifier = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")

@@ -131,6 +131,8 @@ def user_password_change(*, user: User, new_password: str, actor: Actor, via: st
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        # Whoever set a new password proved they own the account: lift its log-in pause (not the per-IP one).
+        LoginFailure.objects.filter(username=throttle_username(user.get_username())).delete()
         for agency in _agencies_of(user):
             audit.record(
                 agency=agency,

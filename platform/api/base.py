@@ -62,6 +62,12 @@ def _agency_and_role(request: Request) -> tuple[Agency, str]:
     session_slug = request.session.get("agency_slug") if hasattr(request, "session") else None
     if session_slug:
         membership = membership_for(user=request.user, agency_slug=session_slug)
+        if membership is None:
+            # Never silently switch to another agency: the caller believes it works in this one.
+            raise exceptions.NotFound(
+                f"You are no longer a member of the workspace {session_slug!r}. Open one of your workspaces in "
+                "the browser (workspace switcher) and try again."
+            )
     else:
         membership = memberships_of(user=request.user).first()
     if membership is None:

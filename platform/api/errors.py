@@ -47,7 +47,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found. It does not exist in your agency.")
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # Keep the reason (it says what to do); DRF's default text does not.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

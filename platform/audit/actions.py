@@ -12,6 +12,7 @@ MEMBER_REMOVED = "member.removed"
 APIKEY_CREATED = "apikey.created"
 APIKEY_REVOKED = "apikey.revoked"
 AGENCY_CREATED = "agency.created"
+AGENCY_UPDATED = "agency.updated"
 AGENCY_STATUS_CHANGED = "agency.status_changed"
 POLICY_CHANGED = "policy.changed"
 DOCUMENT_UPLOADED = "document.uploaded"
@@ -30,3 +31,6 @@ WEBHOOK_SAVED = "webhook.saved"
 WEBHOOK_DELETED = "webhook.deleted"
 GLOSSARY_CHANGED = "glossary.changed"
 RETENTION_CHANGED = "retention.changed"
+
+# Every action above; audit.record refuses others, so a typo can never create an unfilterable event.
+ALL_ACTIONS = frozenset(value for name, value in list(globals().items()) if name.isupper() and isinstance(value, str))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -15,7 +14,15 @@ from api.base import AgencyAPIView
 from api.errors import ApiError
 from audit.checkpoints import agency_verify, checkpoints_export
 from audit.receipts import ReceiptError, job_receipt
-from audit.selectors import DEFAULT_PAGE, MAX_PAGE, FilterError, event_as_dict, events_page, filters_from
+from audit.selectors import (
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    FilterError,
+    event_as_dict,
+    events_page,
+    filters_from,
+    job_for_receipt,
+)
 from tenants.models import AUDIT_ROLES, READ_ROLES
 
 FILTER_PARAMETERS = [
@@ -107,10 +114,7 @@ class JobReceiptView(AgencyAPIView):
 
 def receipt_for(job_id: int) -> dict[str, Any]:
     """The receipt of a job of the agency in scope (another agency's job is a 404)."""
-    from jobs.models import Job
-
-    job = get_object_or_404(Job.objects.select_related("document", "agency"), pk=job_id)
     try:
-        return job_receipt(job=job)
+        return job_receipt(job=job_for_receipt(job_id=job_id))
     except ReceiptError as exc:
         raise ApiError(status=409, code="job_not_finished", message=str(exc)) from exc

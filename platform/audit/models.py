@@ -12,7 +12,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import AgencyOwnedModel, AgencyScopedManager
-from tenants.scope import current_agency_or_none, sees_all_agencies
 
 # The only code allowed to delete events: the retention purge of an expired prefix (see audit.retention).
 _purging: ContextVar[bool] = ContextVar("tramontane_audit_purging", default=False)
@@ -45,14 +44,7 @@ class AppendOnlyQuerySet(models.QuerySet[Any]):
 
 class AppendOnlyScopedManager(AgencyScopedManager):
     def get_queryset(self) -> models.QuerySet[Any]:
-        base = AppendOnlyQuerySet(self.model, using=self._db)
-        if sees_all_agencies():
-            return base
-        # Reuse the fail-closed check of the tenant manager, then narrow the append-only queryset alike.
-        super().get_queryset()
-        agency = current_agency_or_none()
-        assert agency is not None
-        return base.filter(agency_id=agency.pk)
+        return self.scoped(AppendOnlyQuerySet(self.model, using=self._db))
 
 
 class AppendOnlyModel(AgencyOwnedModel):

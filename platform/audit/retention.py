@@ -90,34 +90,26 @@ def retention_purge_run(*, agency: Agency, now: dt.datetime | None = None) -> di
             return {"skipped": "legal_hold"}
         summary: dict[str, Any] = {}
         failure: Exception | None = None
-        purge_documents = _documents_purge_service()
-        if purge_documents is not None:
-            try:
-                summary["documents"] = purge_documents(
-                    agency=agency,
-                    actor=SYSTEM,
-                    documents_before=now - dt.timedelta(days=settings.document_retention_days),
-                    results_before=now - dt.timedelta(days=settings.result_retention_days),
-                )
-            except Exception as exc:
-                # The audit purge is independent: run it anyway, then let the task fail (and retry) loudly.
-                logger.exception("Document retention purge failed for %s", agency.slug)
-                failure = exc
+        # Local import: the documents package imports audit, so a module-level import would be circular.
+        from documents.services import documents_purge_expired
+
+        try:
+            summary["documents"] = documents_purge_expired(
+                agency=agency,
+                actor=SYSTEM,
+                documents_before=now - dt.timedelta(days=settings.document_retention_days),
+                results_before=now - dt.timedelta(days=settings.result_retention_days),
+            )
+        except Exception as exc:
+            # The audit purge is independent: run it anyway, then let the task fail (and retry) loudly.
+            logger.exception("Document retention purge failed for %s", agency.slug)
+            failure = exc
         summary["audit_events"] = audit_events_purge(
             agency=agency, before=now - dt.timedelta(days=settings.audit_retention_days), now=now
         )
     if failure is not None:
         raise failure
     return summary
-
-
-def _documents_purge_service() -> Any:
-    # The documents/jobs packages own those rows; their purge service lands separately (see docs/audit.md).
-    try:
-        from documents import services
-    except ImportError:  # pragma: no cover - the package always exists in this project
-        return None
-    return getattr(services, "documents_purge_expired", None)
 
 
 def audit_events_purge(*, agency: Agency, before: dt.datetime, now: dt.datetime | None = None) -> int:

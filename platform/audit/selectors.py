@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -150,7 +151,14 @@ def retention_settings(*, agency: Agency) -> RetentionSettings:
     return found if found is not None else RetentionSettings(agency=agency)
 
 
-def action_names() -> list[str]:
-    from audit import actions
+def job_for_receipt(*, job_id: int) -> Any:
+    """A job of the agency in scope, with what its receipt needs. Another agency's job is a 404."""
+    from jobs.models import Job  # local: jobs imports audit
 
-    return sorted(value for name, value in vars(actions).items() if name.isupper() and isinstance(value, str))
+    return get_object_or_404(Job.objects.select_related("document", "agency"), pk=job_id)
+
+
+def action_names() -> list[str]:
+    from audit.actions import ALL_ACTIONS
+
+    return sorted(ALL_ACTIONS)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import ALL_ACTIONS
 from audit.actors import Actor
 from audit.canonical import GENESIS_HASH, event_document, event_hash
 from audit.details import clean_details
@@ -17,6 +18,10 @@ from tenants.models import Agency
 from tenants.scope import agency_scope
 
 Target = Any  # a model instance, a (type, id) pair, or None
+
+
+class AuditActionError(ValueError):
+    """An action name that is not one of audit.actions."""
 
 
 class AuditTargetError(ValueError):
@@ -34,6 +39,8 @@ def event_record(
     """Append one event to the agency's chain, inside the caller's transaction (a rollback removes it too)."""
     target_type, target_id = _target_parts(target)
     cleaned = clean_details(details)
+    if action not in ALL_ACTIONS:
+        raise AuditActionError(f"Unknown audit action {action!r}: use a constant of audit.actions (add it there).")
     with transaction.atomic(), agency_scope(agency):
         head = _locked_head(agency)
         sequence = head.sequence + 1
@@ -44,7 +51,7 @@ def event_record(
             "actor_kind": actor.kind[:16],
             "actor_id": actor.id[:64],
             "actor_label": actor.label[:200],
-            "action": action[:64],
+            "action": action,
             "target_type": target_type,
             "target_id": target_id,
             "ip": _clean_ip(actor.ip),

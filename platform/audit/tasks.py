@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from audit.checkpoints import ChainBroken, checkpoint_create
-from tenants.models import Agency
+from tenants.models import Agency, AgencyStatus
 from tenants.tasks import agency_task
 
 logger = logging.getLogger(__name__)
@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="audit.tasks.checkpoints_write", ignore_result=True)
 def checkpoints_write() -> None:
-    """Fan out one checkpoint task per active agency."""
-    for agency_id in Agency.objects.values_list("pk", flat=True):
+    """Fan out one checkpoint task per active agency (agency_task drops suspended ones anyway)."""
+    for agency_id in Agency.objects.filter(status=AgencyStatus.ACTIVE).values_list("pk", flat=True):
         checkpoint_write.delay(agency_id)
 
 
@@ -32,7 +32,8 @@ def checkpoint_write(agency_id: int) -> None:
 
 @shared_task(name="audit.tasks.retention_purge_all", ignore_result=True)
 def retention_purge_all() -> None:
-    for agency_id in Agency.objects.values_list("pk", flat=True):
+    """Fan out one purge task per active agency (a suspended agency's data waits for its reactivation)."""
+    for agency_id in Agency.objects.filter(status=AgencyStatus.ACTIVE).values_list("pk", flat=True):
         retention_purge.delay(agency_id)
 
 

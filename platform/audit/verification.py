@@ -24,7 +24,7 @@ from tenants.models import Agency
 from tenants.scope import agency_scope
 
 CHUNK = 2000
-_COLUMNS = (
+EVENT_COLUMNS = (  # every stored column of an event, in export order (CSV header too)
     "sequence",
     "occurred_at",
     "actor_kind",
@@ -135,7 +135,9 @@ class _Walker:
     def _rows(self) -> Iterator[dict[str, Any]]:
         cursor = self.start.sequence
         while True:
-            rows = list(AuditEvent.objects.filter(sequence__gt=cursor).order_by("sequence").values(*_COLUMNS)[:CHUNK])
+            rows = list(
+                AuditEvent.objects.filter(sequence__gt=cursor).order_by("sequence").values(*EVENT_COLUMNS)[:CHUNK]
+            )
             yield from rows
             if len(rows) < CHUNK:
                 return

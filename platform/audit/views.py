@@ -10,12 +10,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.actors import Actor
-from audit.canonical import canonical_json
+from audit.canonical import canonical_json, format_time
 from audit.checkpoints import agency_verify, checkpoints_export
 from audit.forms import EventFilterForm, RetentionForm
 from audit.receipts import ReceiptError, job_receipt
@@ -31,30 +31,16 @@ from audit.selectors import (
     events_export_rows,
     events_page,
     filters_from,
+    job_for_receipt,
     retention_settings,
 )
 from audit.services import export_record
-from audit.verification import CheckpointRef, chain_verify
+from audit.verification import EVENT_COLUMNS, CheckpointRef, chain_verify
 from tenants.decorators import role_required
 from tenants.models import ADMIN_ROLES, AUDIT_ROLES, READ_ROLES
 from tenants.scope import agency_scope
 
 STATUS_WALK_LIMIT = 50_000
-CSV_COLUMNS = [
-    "sequence",
-    "occurred_at",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "ip",
-    "user_agent",
-    "details",
-    "prev_hash",
-    "hash",
-]
 
 
 @require_GET
@@ -145,29 +131,19 @@ class _Echo:
 
 def _csv_lines(rows: Iterator[Any]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+    yield writer.writerow(EVENT_COLUMNS)
     for event in rows:
-        data = event_as_dict(event)
-        yield writer.writerow(
-            [
-                _csv_safe(value)
-                for value in (
-                    data["sequence"],
-                    data["occurred_at"],
-                    event.actor_kind,
-                    event.actor_id,
-                    event.actor_label,
-                    event.action,
-                    event.target_type,
-                    event.target_id,
-                    event.ip or "",
-                    event.user_agent,
-                    canonical_json(event.details).decode("utf-8"),
-                    event.prev_hash,
-                    event.hash,
-                )
-            ]
-        )
+        yield writer.writerow([_csv_safe(_csv_cell(event, column)) for column in EVENT_COLUMNS])
+
+
+def _csv_cell(event: Any, column: str) -> Any:
+    # The header is EVENT_COLUMNS too, so a cell can never drift from its column.
+    if column == "occurred_at":
+        return format_time(event.occurred_at)
+    if column == "details":
+        return canonical_json(event.details).decode("utf-8")
+    value = getattr(event, column)
+    return "" if value is None else value
 
 
 def _csv_safe(value: Any) -> str:
@@ -208,11 +184,8 @@ def checkpoints(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @require_GET
 @role_required(READ_ROLES)
 def job_receipt_download(request: HttpRequest, agency_slug: str, job_id: int) -> HttpResponse:
-    from jobs.models import Job
-
-    job = get_object_or_404(Job.objects.select_related("document", "agency"), pk=job_id)
     try:
-        receipt = job_receipt(job=job)
+        receipt = job_receipt(job=job_for_receipt(job_id=job_id))
     except ReceiptError as exc:
         return render(request, "audit/receipt_unavailable.html", {"job_id": job_id, "reason": str(exc)}, status=409)
     response = HttpResponse(json.dumps(receipt, indent=2, ensure_ascii=False), content_type="application/json")

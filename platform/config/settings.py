@@ -261,6 +261,10 @@ TRAMONTANE_JOB_MAX_ATTEMPTS = env_int("TRAMONTANE_JOB_MAX_ATTEMPTS", 5)
 TRAMONTANE_RECONCILE_SECONDS = env_int("TRAMONTANE_RECONCILE_SECONDS", 30)
 TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS = env_int("TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS", 10)
 TRAMONTANE_WEBHOOK_MAX_ATTEMPTS = env_int("TRAMONTANE_WEBHOOK_MAX_ATTEMPTS", 8)
+# Webhook URLs must be public HTTPS (checked on save and at every delivery, against SSRF). Operators may allow plain
+# HTTP, and name hosts (e.g. an internal receiver) that are exempt from the public-address and HTTPS checks.
+TRAMONTANE_WEBHOOK_ALLOW_HTTP = env_bool("TRAMONTANE_WEBHOOK_ALLOW_HTTP", False)
+TRAMONTANE_WEBHOOK_ALLOWED_HOSTS = env_list("TRAMONTANE_WEBHOOK_ALLOWED_HOSTS", [])
 CELERY_BEAT_SCHEDULE["jobs-reconcile"] = {
     "task": "jobs.tasks.jobs_reconcile_task",
     "schedule": float(TRAMONTANE_RECONCILE_SECONDS),

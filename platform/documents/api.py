@@ -68,6 +68,7 @@ class DocumentListView(AgencyGenericAPIView):
         parameters=[OpenApiParameter("status", str, description="processing | ready | rejected")],
         responses=OpenApiTypes.OBJECT,
         summary="List the agency's documents",
+        operation_id="documents_list",
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(documents_list(status=request.query_params.get("status", "")))

@@ -272,7 +272,7 @@ def documents_purge_expired(
             result_markdown=""
         )
         results = list(expired.values_list("pk", "result_sha256"))
-        expired.update(result_markdown="")
+        expired.update(result_markdown="", results={})  # result_digests stay: receipts and downloads logs
         JobChunk.objects.filter(job_id__in=[pk for pk, _ in results]).update(source="", result="")
         if old or results:
             audit.record(

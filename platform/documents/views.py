@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -69,7 +70,7 @@ def document_detail(request: HttpRequest, agency_slug: str, document_id: int) ->
     form = ClassificationForm(request.POST or None, initial={"classification": document.classification})
     if request.method == "POST":
         if role not in WORK_ROLES:
-            raise Http404
+            raise PermissionDenied(_("Your role may read documents but not change them. Ask your agency admin."))
         if form.is_valid():
             try:
                 document_classification_change(

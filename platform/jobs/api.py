@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -47,15 +48,13 @@ def job_data(job: Job) -> dict[str, Any]:
         "document": job.document_id,
         "kind": job.kind,
         "status": job.status,
-        "params": {k: v for k, v in job.params.items() if k != "languages"},
+        "params": {k: v for k, v in job.params.items() if k not in {"languages", "glossary"}},
         "languages": job.params.get("languages", []),
         "progress": {"done": job.progress_done, "total": job.progress_total, "percent": job.progress_percent},
         "attempts": job.attempts,
         "routing": {
             "policy_version": job.policy_version,
-            "endpoint": job.endpoint_name or (chosen or {}).get("name", "")
-            if isinstance(chosen, dict)
-            else job.endpoint_name,
+            "endpoint": job.endpoint_name or (chosen.get("name", "") if isinstance(chosen, dict) else ""),
             "candidates": [c.get("name") for c in decision.get("candidates", [])],
             "degraded": bool(decision.get("degraded")),
             "refusal_reason": decision.get("refusal_reason", ""),
@@ -63,10 +62,23 @@ def job_data(job: Job) -> dict[str, Any]:
         "usage": {"input_tokens": job.input_tokens, "output_tokens": job.output_tokens, "cost": str(job.cost)},
         "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
         "warnings": job.warnings,
+        "target_languages": job.target_languages,
         "result_sha256": job.result_sha256 or None,
         "result_urls": {fmt: reverse("jobs_api:result", args=[job.pk]) + f"?format={fmt}" for fmt in FORMATS}
         if job.status == JobStatus.SUCCEEDED
         else {},
+        # Translations: each target language's own result (its digest, and where to download it).
+        "results": {
+            code: {
+                "sha256": digest,
+                "urls": {
+                    fmt: reverse("jobs_api:result", args=[job.pk]) + f"?format={fmt}&language={code}" for fmt in FORMATS
+                }
+                if job.status == JobStatus.SUCCEEDED
+                else {},
+            }
+            for code, digest in ((c, job.result_digests[c]) for c in job.target_languages if c in job.result_digests)
+        },
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -85,7 +97,14 @@ def _get(job_id: int) -> Job:
 class JobCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
     document = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=JobKind.choices)
-    target_language = serializers.CharField(required=False, help_text=f"translate: {', '.join(SUPPORTED_LANGUAGES)}")
+    target_language = serializers.CharField(
+        required=False, help_text=f"translate into one language: {', '.join(SUPPORTED_LANGUAGES)}"
+    )
+    target_languages = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='translate into several languages in one job, e.g. ["fr", "de"] (instead of target_language)',
+    )
     source_language = serializers.CharField(required=False, help_text="translate: 'auto' (default) or a code")
     length = serializers.ChoiceField(choices=["brief", "standard", "detailed"], required=False)
     style = serializers.ChoiceField(choices=["prose", "bullets"], required=False)  # type: ignore[assignment]
@@ -103,6 +122,7 @@ class JobListView(AgencyGenericAPIView):
         ],
         responses=OpenApiTypes.OBJECT,
         summary="List jobs",
+        operation_id="jobs_list",
     )
     def get(self, request: Request) -> Response:
         status, kind = request.query_params.get("status", ""), request.query_params.get("kind", "")
@@ -183,16 +203,24 @@ class JobCancelView(AgencyAPIView):
         return Response(job_data(job))
 
 
-def result_content(job: Job, fmt: str) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of a finished job's result."""
+class UnknownResultLanguage(ValueError):
+    pass
+
+
+def result_content(job: Job, fmt: str, language: str = "") -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a finished job's result: one target language's, or (no language)
+    the whole result (for several languages, the combined output whose SHA-256 is job.result_sha256)."""
     content_type, suffix = FORMATS[fmt]
+    if language and language not in job.results:
+        raise UnknownResultLanguage(language)
+    markdown = job.results[language] if language else job.result_markdown
     if fmt == "md":
-        content = job.result_markdown.encode()
+        content = markdown.encode()
     elif fmt == "txt":
-        content = as_text(job.result_markdown).encode()
+        content = as_text(markdown).encode()
     else:
-        content = as_docx(job.result_markdown, title=job.document.title)
-    lang = job.params.get("target_language") or ""
+        content = as_docx(markdown, title=job.document.title)
+    lang = language or "-".join(job.target_languages)
     name = f"job-{job.pk}-{job.kind}{'-' + lang if lang else ''}.{suffix}"
     return content, content_type, name
 
@@ -206,7 +234,15 @@ class JobResultView(AgencyAPIView):
         return renderer, renderer.media_type
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, description="md (default) | txt | docx")],
+        parameters=[
+            OpenApiParameter("format", str, description="md (default) | txt | docx"),
+            OpenApiParameter(
+                "language",
+                str,
+                description="translations: one target language's result; without it, the whole result "
+                "(several languages: the combined output, whose SHA-256 is result_sha256)",
+            ),
+        ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
         summary="Download a result",
     )
@@ -221,13 +257,25 @@ class JobResultView(AgencyAPIView):
                 code="no_result",
                 message=f"This job is {job.status}; a result exists only once it has succeeded.",
             )
-        content, content_type, name = result_content(job, fmt)
+        language = request.query_params.get("language", "").strip().lower()
+        try:
+            content, content_type, name = result_content(job, fmt, language)
+        except UnknownResultLanguage as exc:
+            available = ", ".join(c for c in job.target_languages if c in job.results)
+            available = available or _("none (only a whole result: leave out language)")
+            raise ApiError(
+                status=400,
+                code="invalid_language",
+                message=_("This job has no result in %(language)r. Available: %(available)s.")
+                % {"language": language, "available": available},
+            ) from exc
         result_download_record(
             agency=ctx_agency(request),
             actor=ctx_actor(request),
             job=job,
             fmt=fmt,
             content=content,
+            language=language,
         )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -255,7 +303,11 @@ class GlossaryListView(AgencyGenericAPIView):
     roles_by_method = {"GET": READ_ROLES, "POST": ADMIN_ROLES}
     parser_classes = [JSONParser]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="The agency glossary (filter by source/target language)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="The agency glossary (filter by source/target language)",
+        operation_id="glossary_list",
+    )
     def get(self, request: Request) -> Response:
         entries = glossary_list(
             source_language=request.query_params.get("source_language", ""),

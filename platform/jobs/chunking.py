@@ -95,7 +95,10 @@ def split_oversized(unit: Unit, *, budget: int, count: Counter) -> list[Unit]:
 
 
 def pack(units: Sequence[Unit], *, budget: int, count: Counter, separator: str = "\n\n") -> list[Chunk]:
-    """Greedy, order-preserving packing of units into chunks of at most `budget` tokens."""
+    """Greedy, order-preserving packing of units into chunks of at most `budget` tokens.
+
+    A chunk's size is the sum of its units' sizes plus separators: an upper bound of the joined text's count
+    (tokenizers merge at most across the separator), computed without tokenizing everything twice."""
     if budget < 1:
         raise ValueError("budget must be positive")
     chunks: list[Chunk] = []
@@ -103,25 +106,30 @@ def pack(units: Sequence[Unit], *, budget: int, count: Counter, separator: str =
     used = 0
     sep = count(separator) if separator.strip() else 1
     for big in units:
-        for unit in split_oversized(big, budget=budget, count=count):
-            size = count(unit.text)
-            if parts and used + sep + size > budget:
-                chunks.append(_chunk(parts, separator, count))
+        size = count(big.text)
+        pieces = (
+            [(big, size)]
+            if size <= budget
+            else [(u, count(u.text)) for u in split_oversized(big, budget=budget, count=count)]
+        )
+        for unit, unit_size in pieces:
+            if parts and used + sep + unit_size > budget:
+                chunks.append(_chunk(parts, separator, used))
                 parts, used = [], 0
-            used += (sep if parts else 0) + size
+            used += (sep if parts else 0) + unit_size
             parts.append(unit)
     if parts:
-        chunks.append(_chunk(parts, separator, count))
+        chunks.append(_chunk(parts, separator, used))
     return chunks
 
 
-def _chunk(parts: list[Unit], separator: str, count: Counter) -> Chunk:
+def _chunk(parts: list[Unit], separator: str, tokens: int) -> Chunk:
     text = separator.join(unit.text for unit in parts)
     sections: list[str] = []
     for unit in parts:
         if unit.section and unit.section not in sections:
             sections.append(unit.section)
-    return Chunk(text=text, tokens=count(text), pages=[u.page for u in parts if u.page is not None], sections=sections)
+    return Chunk(text=text, tokens=tokens, pages=[u.page for u in parts if u.page is not None], sections=sections)
 
 
 def halve(text: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from jobs.forms import GlossaryForm, WebhookForm
 from jobs.models import GlossaryEntry, Webhook
 from jobs.selectors import deliveries_list, glossary_list, usage_by_day, usage_by_endpoint, usage_by_job, webhooks_list
 from jobs.services import JobRejected, glossary_entry_delete, glossary_entry_save, webhook_delete, webhook_save
+from jobs.webhook_urls import WebhookUrlRefused, webhook_url_check
 from tenants.decorators import role_required
 from tenants.models import ADMIN_ROLES
 
@@ -24,14 +25,26 @@ from tenants.models import ADMIN_ROLES
 def webhooks(request: HttpRequest, agency_slug: str) -> HttpResponse:
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        webhook_save(
-            agency=ctx_agency(request),
-            actor=ctx_actor(request),
-            url=form.cleaned_data["url"],
-            secret=form.cleaned_data["secret"],
-        )
-        messages.success(request, _("Webhook saved."))
-        return redirect(request.path)
+        try:
+            webhook_save(
+                agency=ctx_agency(request),
+                actor=ctx_actor(request),
+                url=form.cleaned_data["url"],
+                secret=form.cleaned_data["secret"],
+            )
+        except WebhookUrlRefused as exc:
+            form.add_error("url", exc.message)
+        else:
+            messages.success(request, _("Webhook saved."))
+            if not webhook_url_check(form.cleaned_data["url"], require_dns=False).address:
+                messages.warning(
+                    request,
+                    _(
+                        "Its host name cannot be resolved right now. Deliveries check it again each time and are "
+                        "retried; fix the URL if it is wrong."
+                    ),
+                )
+            return redirect(request.path)
     return render(
         request,
         "jobs/console_webhooks.html",

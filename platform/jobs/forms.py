@@ -29,7 +29,13 @@ class JobForm(forms.Form):
         choices=[("prose", _("Prose")), ("bullets", _("Bullet points"))],
     )
     plain_language = forms.BooleanField(label=_("Plain language"), required=False)
-    target_language = forms.ChoiceField(label=_("Translate into"), required=False, choices=_languages)
+    target_languages = forms.MultipleChoiceField(
+        label=_("Translate into"),
+        required=False,
+        choices=_languages,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Pick one or more languages: each gets its own downloadable translation."),
+    )
     source_language = forms.ChoiceField(
         label=_("Source language"), required=False, choices=[("auto", _("Detect automatically")), *_languages()]
     )
@@ -40,12 +46,12 @@ class JobForm(forms.Form):
 
     def params(self) -> dict[str, Any]:
         data = self.cleaned_data
-        keys = (
-            ("length", "style", "plain_language")
-            if data["kind"] == JobKind.SUMMARISE
-            else ("target_language", "source_language")
-        )
-        return {key: data[key] for key in keys}
+        if data["kind"] == JobKind.SUMMARISE:
+            return {key: data[key] for key in ("length", "style", "plain_language")}
+        targets = list(data["target_languages"])
+        if not targets and self.data.get("target_language"):
+            targets = [str(self.data["target_language"])]  # older single-language form posts
+        return {"target_languages": targets, "source_language": data["source_language"]}
 
 
 class WebhookForm(forms.Form):

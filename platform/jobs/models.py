@@ -45,7 +45,11 @@ class Job(AgencyOwnedModel):
     output_tokens = models.PositiveBigIntegerField(default=0)
     cost = models.DecimalField(max_digits=14, decimal_places=6, default=Decimal("0"))
     result_markdown = models.TextField(blank=True)
+    # SHA-256 of result_markdown (UTF-8). For a translation into several languages result_markdown is the
+    # canonical combined output (see jobs.results.combined_markdown); each language's own text and digest are below.
     result_sha256 = models.CharField(max_length=64, blank=True)
+    results = models.JSONField(default=dict, blank=True)  # translations: {language: Markdown}
+    result_digests = models.JSONField(default=dict, blank=True)  # {language: SHA-256}; kept after a retention purge
     warnings = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
@@ -83,8 +87,15 @@ class Job(AgencyOwnedModel):
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
 
     @property
+    def target_languages(self) -> list[str]:
+        from jobs.params import target_languages
+
+        return target_languages(self.params) if self.kind == JobKind.TRANSLATE else []
+
+    @property
     def target_language(self) -> str:
-        return str(self.params.get("target_language", ""))
+        """For display: the target language, or several joined by commas."""
+        return ", ".join(self.target_languages)
 
 
 class ChunkStatus(models.TextChoices):
@@ -97,6 +108,7 @@ class ChunkStatus(models.TextChoices):
 class JobChunk(AgencyOwnedModel):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
     level = models.PositiveSmallIntegerField(default=0)
+    language = models.CharField(max_length=8, blank=True)  # translations: the target language of this part
     sort_key = models.CharField(max_length=200)  # "00003" or "00003.1" after a split: string order = text order
     final = models.BooleanField(default=False)  # its output is the whole result (last reduce or single map)
     status = models.CharField(max_length=16, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
@@ -116,8 +128,10 @@ class JobChunk(AgencyOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["job", "level", "sort_key"]
-        constraints = [models.UniqueConstraint(fields=["job", "level", "sort_key"], name="uniq_job_chunk")]
+        ordering = ["job", "level", "language", "sort_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "level", "language", "sort_key"], name="uniq_job_chunk_language")
+        ]
 
     def __str__(self) -> str:
         return f"chunk {self.level}/{self.sort_key} of job {self.job_id}"

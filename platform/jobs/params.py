@@ -70,14 +70,55 @@ def _language(value: Any, name: str) -> str:
     return code
 
 
+def _targets(raw: dict[str, Any]) -> list[str]:
+    """`target_language` (one code) or `target_languages` (a list, or codes separated by commas): in the order
+    given, each once."""
+    single, several = raw.get("target_language"), raw.get("target_languages")
+    if several in (None, "", []):
+        if single in (None, ""):
+            raise ParamsInvalid(
+                "unsupported_language",
+                "Choose the language to translate into: target_language (one code) or target_languages "
+                f"(several). Supported languages: {supported_listing()}.",
+            )
+        return [_language(single, "target_language")]
+    if isinstance(several, str):
+        several = [part for part in several.split(",") if part.strip()]
+    if not isinstance(several, list | tuple) or not several:
+        raise ParamsInvalid(
+            "invalid_target_languages", 'target_languages must be a list of language codes, e.g. ["fr", "de"].'
+        )
+    codes = list(dict.fromkeys(_language(code, "target_languages") for code in several))
+    if single not in (None, "") and _language(single, "target_language") not in codes:
+        raise ParamsInvalid(
+            "conflicting_target_languages",
+            "target_language is not among target_languages: send only target_languages (or only one of them).",
+        )
+    return codes
+
+
+def target_languages(params: dict[str, Any]) -> list[str]:
+    """The target languages of cleaned translation params (both shapes)."""
+    several = params.get("target_languages")
+    if several:
+        return [str(code) for code in several]
+    single = params.get("target_language")
+    return [str(single)] if single else []
+
+
 def _translation(raw: dict[str, Any]) -> dict[str, Any]:
-    target = _language(raw.get("target_language"), "target_language")
+    targets = _targets(raw)
     source_raw = str(raw.get("source_language") or "auto").strip().lower()
     source = "auto" if source_raw == "auto" else _language(source_raw, "source_language")
-    if source == target:
-        raise ParamsInvalid("same_language", "source_language and target_language are the same: pick another.")
+    if source in targets:
+        raise ParamsInvalid(
+            "same_language",
+            f"source_language and a target language are the same ({source}): pick another target language.",
+        )
+    # One target keeps the original single-language shape, so its idempotency fingerprint is unchanged.
+    chosen: dict[str, Any] = {"target_language": targets[0]} if len(targets) == 1 else {"target_languages": targets}
     return {
-        "target_language": target,
+        **chosen,
         "source_language": source,
         "use_glossary": raw.get("use_glossary", True) is not False,
     }

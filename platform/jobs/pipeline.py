@@ -27,6 +27,7 @@ from audit.actors import Actor
 from documents.models import Document, DocumentStatus
 from jobs.chunking import Chunk, Unit, halve, pack, units_from_blocks
 from jobs.models import ChunkStatus, Job, JobChunk, JobKind, JobStatus, UsageRecord
+from jobs.params import target_languages
 from jobs.prompts import prompt_overhead_text, summary_messages, translate_messages
 from tenants.models import Agency
 
@@ -79,23 +80,32 @@ class Plan:
 
 
 def job_languages(job: Job, document: Document) -> tuple[str, ...]:
+    """(document language,) for a summary; (source, target, target, ...) for a translation."""
     source = document.language or "en"
     if job.kind == JobKind.TRANSLATE:
         declared = job.params.get("source_language", "auto")
         source = document.language if declared == "auto" and document.language else declared
         if source == "auto":
             source = "en"
-        return (source, job.params["target_language"])
+        return (source, *target_languages(job.params))
     return (source,)
 
 
-def glossary_terms(job: Job, languages: tuple[str, ...]) -> list[tuple[str, str]]:
+def glossary_terms(job: Job, source: str, target: str) -> list[tuple[str, str]]:
     from jobs.models import GlossaryEntry
 
     if job.kind != JobKind.TRANSLATE or not job.params.get("use_glossary", True):
         return []
-    rows = GlossaryEntry.objects.filter(source_language=languages[0], target_language=languages[1])
+    rows = GlossaryEntry.objects.filter(source_language=source, target_language=target)
     return [(row.source_term, row.target_term) for row in rows.order_by("source_term")]
+
+
+def _longest_glossary(job: Job, languages: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The glossary that makes the largest prompt, so chunks fit whichever target language they are sent for."""
+    if job.kind != JobKind.TRANSLATE:
+        return []
+    glossaries = [glossary_terms(job, languages[0], target) for target in languages[1:]]
+    return max(glossaries, key=lambda terms: sum(len(s) + len(t) for s, t in terms), default=[])
 
 
 def _budgets(job: Job, candidates: Any, overhead: int) -> tuple[int, int]:
@@ -118,7 +128,7 @@ def plan_job(*, agency: Agency, job: Job, document: Document) -> Plan:
     from routing.services import job_route
 
     languages = job_languages(job, document)
-    glossary = glossary_terms(job, languages)
+    glossary = _longest_glossary(job, languages)
     overhead = count(prompt_overhead_text(kind=job.kind, language=languages[0], glossary=glossary)) + 32
     units = units_from_blocks(document.blocks, page_markers=job.kind == JobKind.SUMMARISE)
     spec = TaskSpec(
@@ -250,12 +260,18 @@ def _start(*, agency: Agency, job_id: int, plan: Plan) -> None:
         )
         job.params = {**job.params, "languages": list(plan.languages)}
         single = len(plan.chunks) == 1
-        JobChunk.objects.bulk_create(
+        # A translation gets one set of parts per target language (the same cut for each); a summary one set.
+        targets = list(plan.languages[1:]) if job.kind == JobKind.TRANSLATE else [""]
+        if job.kind == JobKind.TRANSLATE:
+            # The glossary as it is now, for every part: one terminology across the whole job, read once.
+            job.params["glossary"] = {t: glossary_terms(job, plan.languages[0], t) for t in targets}
+        created = JobChunk.objects.bulk_create(
             [
                 JobChunk(
                     agency=agency,
                     job=job,
                     level=0,
+                    language=target,
                     sort_key=f"{i:06d}",
                     source=c.text,
                     refs=c.refs(),
@@ -263,12 +279,13 @@ def _start(*, agency: Agency, job_id: int, plan: Plan) -> None:
                     max_output_tokens=plan.output_tokens,
                     final=single or job.kind == JobKind.TRANSLATE,
                 )
+                for target in targets
                 for i, c in enumerate(plan.chunks)
             ]
         )
         job.status = JobStatus.RUNNING
         job.started_at = timezone.now()
-        job.progress_total = len(plan.chunks)
+        job.progress_total = len(plan.chunks) * len(targets)
         job.lease_expires_at = lease_until()
         job.save()
         audit.record(
@@ -284,7 +301,8 @@ def _start(*, agency: Agency, job_id: int, plan: Plan) -> None:
                 "document_sha256": job.document.sha256,
             },
         )
-        transaction.on_commit(lambda: dispatch_pending(agency_id=agency.pk, job_id=job_id))
+        chunk_ids = [c.pk for c in created]
+        transaction.on_commit(lambda: enqueue_chunks(agency_id=agency.pk, chunk_ids=chunk_ids))
 
 
 def _run_extractive(*, agency: Agency, job_id: int, plan: Plan, document: Document) -> None:
@@ -357,6 +375,14 @@ def _approx_tokens(text: str) -> int:
 # --- Chunks --------------------------------------------------------------------------------------------------
 
 
+def enqueue_chunks(*, agency_id: int, chunk_ids: list[int]) -> None:
+    """Send freshly planned chunks to the workers (known ids: no need to read them back)."""
+    from jobs.tasks import chunk_run_task
+
+    for chunk_id in chunk_ids:
+        chunk_run_task.delay(agency_id, chunk_id)
+
+
 def dispatch_pending(*, agency_id: int, job_id: int) -> None:
     from jobs.tasks import chunk_run_task
 
@@ -386,39 +412,47 @@ def job_resume(*, agency: Agency, job_id: int) -> None:
 class Quarantined(Exception):
     """A chunk used up its attempts (it keeps failing or killing its workers)."""
 
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
 
-def _claim(chunk_id: int) -> JobChunk | None:
-    """Mark the chunk running under a lease; None when there is nothing to do (done, held, job over)."""
+
+def _claim(chunk_id: int) -> tuple[JobChunk | None, int]:
+    """Mark the chunk running under a lease: (chunk, job id), or (None, job id) when there is nothing to do (done,
+    held, job over)."""
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().select_related("job").get(pk=chunk_id)
+        # Lock the chunk row only: the workers running a job's other chunks must not queue on the job row.
+        chunk = JobChunk.objects.select_for_update(of=("self",)).select_related("job").get(pk=chunk_id)
         job = chunk.job
         if job.is_terminal or chunk.status in (ChunkStatus.DONE, ChunkStatus.SPLIT):
-            return None
+            return None, job.pk
         now = timezone.now()
         if chunk.status == ChunkStatus.RUNNING and chunk.lease_expires_at and chunk.lease_expires_at > now:
-            return None
+            return None, job.pk
         if chunk.attempts >= settings.TRAMONTANE_JOB_MAX_ATTEMPTS:
-            raise Quarantined
+            raise Quarantined(job.pk)
         chunk.attempts += 1
         chunk.status = ChunkStatus.RUNNING
         chunk.lease_expires_at = lease_until()
         chunk.save(update_fields=["attempts", "status", "lease_expires_at", "updated_at"])
-        Job.objects.filter(pk=job.pk).update(lease_expires_at=lease_until())
-        return cast("JobChunk | None", chunk)
+        # Every recorded chunk extends the job's lease; a claim only does when less than half of it is left.
+        half = timedelta(seconds=settings.TRAMONTANE_JOB_LEASE_SECONDS / 2)
+        if job.lease_expires_at is None or job.lease_expires_at - now < half:
+            Job.objects.filter(pk=job.pk).update(lease_expires_at=chunk.lease_expires_at)
+        return chunk, job.pk
 
 
 def chunk_process(*, agency: Agency, chunk_id: int) -> None:
     """Run one chunk through the model (idempotent: a done chunk is never re-run, a duplicate result is dropped)."""
     from routing.errors import AllCandidatesFailed, ContextOverflow, ModelCallError
 
-    job_id = JobChunk.objects.filter(pk=chunk_id).values_list("job_id", flat=True).get()
     try:
-        chunk = _claim(chunk_id)
-    except Quarantined:
+        chunk, job_id = _claim(chunk_id)
+    except Quarantined as exc:
         # Stop instead of looping forever on a chunk that keeps failing or killing its workers.
         job_end_failed(
             agency=agency,
-            job_id=job_id,
+            job_id=exc.job_id,
             code="chunk_quarantined",
             message=f"A part of the document failed {settings.TRAMONTANE_JOB_MAX_ATTEMPTS} times and was "
             "set aside. Try again later, or contact support with the job id.",
@@ -439,7 +473,7 @@ def chunk_process(*, agency: Agency, chunk_id: int) -> None:
     except ModelCallError as exc:
         job_end_failed(agency=agency, job_id=job.pk, code="model_error", message=exc.message)
         return
-    _record(agency=agency, chunk_id=chunk_id, text=text, usage=usage)
+    _record(agency=agency, chunk=chunk, text=text, usage=usage)
     job_advance(agency=agency, job_id=job.pk)
 
 
@@ -491,13 +525,15 @@ def _usage(result: Any) -> Usage:
 def _translate_call(
     *, agency: Agency, job: Job, chunk: JobChunk, decision: Any, languages: tuple[str, ...]
 ) -> tuple[str, list[Usage]]:
-    glossary = glossary_terms(job, languages)
+    target = chunk.language or languages[1]  # chunks planned before multi-language support carry no language
+    snapshot = (job.params.get("glossary") or {}).get(target)
+    glossary = [(s, t) for s, t in snapshot] if snapshot is not None else glossary_terms(job, languages[0], target)
     relevant = [(s, t) for s, t in glossary if _contains(chunk.source, s)]
     usages: list[Usage] = []
     text = ""
     for insist in (False, True):
         messages = translate_messages(
-            source=languages[0], target=languages[1], glossary=relevant, text=chunk.source, insist=insist
+            source=languages[0], target=target, glossary=relevant, text=chunk.source, insist=insist
         )
         result = _complete(agency=agency, decision=decision, messages=messages, max_tokens=chunk.max_output_tokens)
         usages.append(_usage(result))
@@ -522,23 +558,35 @@ def enforce_glossary(text: str, glossary: list[tuple[str, str]]) -> str:
     return text
 
 
-def _record(*, agency: Agency, chunk_id: int, text: str, usage: list[Usage]) -> None:
+def _record(*, agency: Agency, chunk: JobChunk, text: str, usage: list[Usage]) -> None:
+    """Store a chunk's result (and its warnings) and meter it, once."""
+    tokens_in = sum(u.input_tokens for u in usage)
+    tokens_out = sum(u.output_tokens for u in usage)
+    cost = sum((u.cost for u in usage), Decimal("0"))
+    endpoint = usage[-1].endpoint_name
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().get(pk=chunk_id)
-        if chunk.status in (ChunkStatus.DONE, ChunkStatus.SPLIT):
-            return  # another run already recorded it: keep theirs, count nothing twice
-        tokens_in = sum(u.input_tokens for u in usage)
-        tokens_out = sum(u.output_tokens for u in usage)
-        cost = sum((u.cost for u in usage), Decimal("0"))
-        endpoint = usage[-1].endpoint_name
-        chunk.result, chunk.status, chunk.endpoint_name = text, ChunkStatus.DONE, endpoint
-        chunk.input_tokens, chunk.output_tokens, chunk.cost = tokens_in, tokens_out, cost
-        chunk.lease_expires_at = None
-        chunk.save()
+        # One conditional UPDATE (it waits for a concurrent one and re-checks): a second run records nothing.
+        recorded = (
+            JobChunk.objects.filter(pk=chunk.pk)
+            .exclude(status__in=[ChunkStatus.DONE, ChunkStatus.SPLIT])
+            .update(
+                result=text,
+                status=ChunkStatus.DONE,
+                endpoint_name=endpoint,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                cost=cost,
+                warnings=chunk.warnings,
+                lease_expires_at=None,
+                updated_at=timezone.now(),
+            )
+        )
+        if not recorded:
+            return  # another run recorded it: keep theirs, count nothing twice
         UsageRecord.objects.create(
             agency=agency,
             job_id=chunk.job_id,
-            chunk=chunk,
+            chunk_id=chunk.pk,
             endpoint_name=endpoint,
             input_tokens=tokens_in,
             output_tokens=tokens_out,
@@ -578,6 +626,7 @@ def _split(*, agency: Agency, chunk_id: int) -> None:
                 agency=agency,
                 job_id=chunk.job_id,
                 level=chunk.level,
+                language=chunk.language,
                 sort_key=f"{chunk.sort_key}.{suffix}",
                 source=text,
                 refs=chunk.refs,
@@ -596,17 +645,26 @@ def _split(*, agency: Agency, chunk_id: int) -> None:
 
 def job_advance(*, agency: Agency, job_id: int) -> None:
     """When every chunk of the current level is done: start the next reduce level, or finish the job."""
+    # Cheap unlocked check first: most calls come from chunks that are not the last of their level.
+    if (
+        JobChunk.objects.filter(job_id=job_id, level=Job.objects.filter(pk=job_id).values("level")[:1])
+        .exclude(status__in=[ChunkStatus.DONE, ChunkStatus.SPLIT])
+        .exists()
+    ):
+        return
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.RUNNING:
             return
         level = list(
-            JobChunk.objects.filter(job=job, level=job.level).exclude(status=ChunkStatus.SPLIT).order_by("sort_key")
+            JobChunk.objects.filter(job=job, level=job.level)
+            .exclude(status=ChunkStatus.SPLIT)
+            .order_by("language", "sort_key")
         )
         if not level or any(c.status != ChunkStatus.DONE for c in level):
             return
         if job.kind == JobKind.TRANSLATE:
-            _finish_locked(job, "\n\n".join(c.result for c in level), chunks=level)
+            _finish_translation_locked(job, level)
         elif len(level) == 1 and level[0].final:
             _finish_locked(job, level[0].result + _coverage_note(job), chunks=level)
         else:
@@ -657,11 +715,24 @@ def _coverage_note(job: Job) -> str:
     return f"\n\n---\n\n_{len(parts)} part(s) of the document were read in full{where}; none was skipped._"
 
 
-def _finish_locked(job: Job, markdown: str, chunks: list[JobChunk] | None = None) -> None:
+def _finish_translation_locked(job: Job, level: list[JobChunk]) -> None:
+    """Each target language's parts in document order; results keyed by language, in the requested order."""
+    targets = target_languages(job.params)
+    results = {
+        target: "\n\n".join(c.result for c in level if (c.language or targets[0]) == target) for target in targets
+    }
+    _finish_locked(job, "", results=results)
+
+
+def _finish_locked(
+    job: Job, markdown: str, chunks: list[JobChunk] | None = None, *, results: dict[str, str] | None = None
+) -> None:
     from jobs.services import job_succeed_locked
 
-    served = sorted({c.endpoint_name for c in JobChunk.objects.filter(job=job) if c.endpoint_name})
-    job_succeed_locked(job, markdown=markdown, served=served)
+    served = sorted(
+        set(JobChunk.objects.filter(job=job).exclude(endpoint_name="").values_list("endpoint_name", flat=True))
+    )
+    job_succeed_locked(job, markdown=markdown, served=served, results=results)
 
 
 def _fail_locked(job: Job, *, code: str, message: str) -> None:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import io
 import re
 
+from jobs.params import SUPPORTED_LANGUAGES
+from jobs.results import language_marker
+
 _TABLE_ROW = re.compile(r"^\|(.+)\|\s*$")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}")
+
+
+def _language_title(code: str) -> str:
+    return f"{SUPPORTED_LANGUAGES.get(code, code)} ({code})"
 
 
 def as_text(markdown: str) -> str:
     lines = []
     for line in markdown.splitlines():
+        code = language_marker(line)
+        if code:
+            lines.append(f"=== {_language_title(code)} ===")
+            continue
         if _TABLE_RULE.match(line.strip()):
             continue
         line = re.sub(r"^#{1,6}\s+", "", line)
@@ -50,6 +61,10 @@ def as_docx(markdown: str, *, title: str) -> bytes:
             continue
         flush_table()
         if not line.strip():
+            continue
+        code = language_marker(line)
+        if code:
+            document.add_heading(_language_title(code), level=1)
             continue
         heading = re.match(r"^(#{1,6})\s+(.*)$", line)
         if heading:

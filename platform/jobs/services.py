@@ -8,8 +8,6 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from typing import Any, cast
 
@@ -39,7 +37,10 @@ from jobs.models import (
     Webhook,
     WebhookDelivery,
 )
-from jobs.params import ParamsInvalid, params_clean
+from jobs.params import ParamsInvalid, params_clean, target_languages
+from jobs.results import combined_markdown
+from jobs.results import digest as result_digest
+from jobs.webhook_urls import webhook_post, webhook_url_check
 from tenants.models import Agency
 from tenants.scope import all_agencies
 
@@ -172,7 +173,9 @@ def job_cancel(*, agency: Agency, actor: Actor, job: Job) -> Job:
     return cast(Job, locked)
 
 
-def result_download_record(*, agency: Agency, actor: Actor, job: Job, fmt: str, content: bytes) -> None:
+def result_download_record(
+    *, agency: Agency, actor: Actor, job: Job, fmt: str, content: bytes, language: str = ""
+) -> None:
     with transaction.atomic():
         audit.record(
             agency=agency,
@@ -181,7 +184,8 @@ def result_download_record(*, agency: Agency, actor: Actor, job: Job, fmt: str, 
             target=("job", job.pk),
             details={
                 "format": fmt,
-                "result_sha256": job.result_sha256,
+                **({"language": language} if language else {}),
+                "result_sha256": job.result_digests.get(language, "") if language else job.result_sha256,
                 "content_sha256": hashlib.sha256(content).hexdigest(),
             },
         )
@@ -190,7 +194,14 @@ def result_download_record(*, agency: Agency, actor: Actor, job: Job, fmt: str, 
 # --- Terminal transitions (called with the job row locked) ---------------------------------------------------
 
 
-def job_succeed_locked(job: Job, *, markdown: str, served: list[str]) -> None:
+def job_succeed_locked(job: Job, *, markdown: str, served: list[str], results: dict[str, str] | None = None) -> None:
+    """Finish a job. A translation passes `results` ({language: Markdown}, in the requested order); its
+    result_markdown is then the canonical combined output (jobs.results), so result_sha256 has one meaning."""
+    if results:
+        order = [code for code in target_languages(job.params) if code in results] or list(results)
+        markdown = combined_markdown(results, order)
+        job.results = {code: results[code] for code in order}  # jsonb: key order not kept, params hold it
+        job.result_digests = {code: result_digest(results[code]) for code in order}
     record = dict(job.routing_decision or {})
     snapshots = {c["name"]: c for c in record.get("candidates", [])}
     chosen = [snapshots.get(name, {"name": name}) for name in served]
@@ -198,7 +209,7 @@ def job_succeed_locked(job: Job, *, markdown: str, served: list[str]) -> None:
     job.routing_decision = record
     job.endpoint_name = ", ".join(served)[:200]
     job.result_markdown = markdown
-    job.result_sha256 = hashlib.sha256(markdown.encode()).hexdigest()
+    job.result_sha256 = result_digest(markdown)
     job.status = JobStatus.SUCCEEDED
     job.finished_at = timezone.now()
     job.lease_expires_at = None
@@ -211,6 +222,7 @@ def job_succeed_locked(job: Job, *, markdown: str, served: list[str]) -> None:
         target=("job", job.pk),
         details={
             "result_sha256": job.result_sha256,
+            **({"language_result_sha256": dict(job.result_digests)} if job.result_digests else {}),
             "endpoints": served,
             "input_tokens": job.input_tokens,
             "output_tokens": job.output_tokens,
@@ -250,6 +262,7 @@ def webhook_payload(job: Job, event: str) -> dict[str, Any]:
             "status": job.status,
             "document": job.document_id,
             "result_sha256": job.result_sha256,
+            "result_sha256_by_language": dict(job.result_digests),
             "error_code": job.error_code,
             "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         },
@@ -322,10 +335,11 @@ def webhook_deliver(*, agency: Agency, delivery_id: int) -> int | None:
 
 
 def _post(hook: Webhook, key: str, event: str, body: bytes, timeout: int) -> tuple[int | None, str]:
-    request = urllib.request.Request(  # noqa: S310 - admins configure http(s) URLs only (URLField)
+    # The URL is checked again here, not only when saved: its DNS may now point inside our network.
+    return webhook_post(
         hook.url,
-        data=body,
-        method="POST",
+        body=body,
+        timeout=timeout,
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Tramontane-Webhooks/1",
@@ -335,18 +349,13 @@ def _post(hook: Webhook, key: str, event: str, body: bytes, timeout: int) -> tup
             "X-Tramontane-Signature": webhook_signature(hook.secret, body),
         },
     )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return int(response.status), ""
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(exc)
 
 
 def webhook_save(
     *, agency: Agency, actor: Actor, url: str, secret: str, is_active: bool = True, webhook: Webhook | None = None
 ) -> Webhook:
+    """Save a webhook; jobs.webhook_urls.WebhookUrlRefused when the URL is not a public HTTPS address."""
+    webhook_url_check(url, require_dns=False)
     with transaction.atomic():
         hook = webhook or Webhook(agency=agency)
         hook.url, hook.is_active = url, is_active

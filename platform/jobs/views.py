@@ -11,9 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from documents.context import ctx_actor, ctx_agency
 from documents.models import DocumentStatus
 from documents.selectors import document_get, documents_list
-from jobs.api import FORMATS, result_content
+from jobs.api import FORMATS, UnknownResultLanguage, result_content
 from jobs.forms import JobForm
 from jobs.models import Job, JobKind, JobStatus
+from jobs.params import SUPPORTED_LANGUAGES
 from jobs.selectors import job_chunks, job_get, jobs_list
 from jobs.services import JobRejected, job_cancel, job_create, result_download_record
 from tenants.decorators import role_required
@@ -77,7 +78,16 @@ def job_detail(request: HttpRequest, agency_slug: str, job_id: int) -> HttpRespo
     return render(
         request,
         "jobs/detail.html",
-        {"job": job, "formats": list(FORMATS), "chunks": job_chunks(job=job).filter(level=0)[:500]},
+        {
+            "job": job,
+            "formats": list(FORMATS),
+            "chunks": job_chunks(job=job).filter(level=0)[:500],
+            "translations": [
+                {"code": code, "name": SUPPORTED_LANGUAGES.get(code, code), "markdown": job.results[code]}
+                for code in job.target_languages  # jsonb keeps no key order: the requested order comes from params
+                if code in job.results
+            ],
+        },
     )
 
 
@@ -103,13 +113,18 @@ def job_download(request: HttpRequest, agency_slug: str, job_id: int, fmt: str) 
     job = _job(job_id)
     if fmt not in FORMATS or job.status != JobStatus.SUCCEEDED:
         raise Http404(_("No such result."))
-    content, content_type, name = result_content(job, fmt)
+    language = request.GET.get("language", "").strip().lower()
+    try:
+        content, content_type, name = result_content(job, fmt, language)
+    except UnknownResultLanguage as exc:
+        raise Http404(_("No such result.")) from exc
     result_download_record(
         agency=ctx_agency(request),
         actor=ctx_actor(request),
         job=job,
         fmt=fmt,
         content=content,
+        language=language,
     )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -88,7 +88,7 @@ class PolicyView(AgencyAPIView):
             raise ApiError(
                 status=400,
                 code="invalid_policy",
-                message=f"Unknown field(s): {', '.join(unknown)}.",
+                message=f"Unknown field(s): {', '.join(unknown)}. Send only default_classification and rules.",
                 details={key: "unknown field" for key in unknown},
             )
         try:

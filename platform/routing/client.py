@@ -28,7 +28,8 @@ from routing.errors import (
 from routing.gateway import CandidateInfo, CompletionResult, RoutingDecision
 from routing.health import endpoint_health_record
 from routing.models import AuthMode, Endpoint, EndpointHealth, HealthStatus, Kind
-from routing.resilience import Limits, limits
+from routing.policy import Rule
+from routing.resilience import Limits, limits, request_timeout, routing_setting
 from routing.tokens import count_message_tokens, count_tokens
 from tenants.models import Agency
 
@@ -38,10 +39,6 @@ AZURE_AI_INFERENCE_VERSION = "2024-05-01-preview"
 _VLLM_OVERFLOW = re.compile(r"maximum context length is (\d+) tokens.*?requested (\d+) tokens", re.S)
 _LLAMA_OVERFLOW = re.compile(r"request \((\d+) tokens\) exceeds the available context size \((\d+) tokens\)")
 _RESIDENCY_FIELDS = ("kind", "hosting", "jurisdiction", "region", "deployment_type")
-
-
-def _cfg(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
 
 
 # ---------------------------------------------------------------- clients
@@ -65,7 +62,8 @@ def read_secret(endpoint: Endpoint) -> str:
         value = os.environ.get(endpoint.secret_env, "")
         if not value:
             raise EndpointMisconfigured(
-                f"Endpoint {endpoint.name}: environment variable {endpoint.secret_env} is not set on this worker.",
+                f"Endpoint {endpoint.name}: environment variable {endpoint.secret_env} is not set on this worker; "
+                "the operator must set it in the workers' environment.",
                 endpoint_name=endpoint.name,
             )
         return value.strip()
@@ -74,7 +72,8 @@ def read_secret(endpoint: Endpoint) -> str:
             return Path(endpoint.secret_file).read_text().strip()
         except OSError as exc:
             raise EndpointMisconfigured(
-                f"Endpoint {endpoint.name}: cannot read secret file {endpoint.secret_file} ({exc.strerror}).",
+                f"Endpoint {endpoint.name}: cannot read secret file {endpoint.secret_file} ({exc.strerror}); "
+                "the operator must make it readable by the workers.",
                 endpoint_name=endpoint.name,
             ) from exc
     return ""
@@ -98,7 +97,10 @@ def build_client(config: ClientConfig) -> openai.OpenAI:
     timeout = openai.Timeout(config.timeout, connect=min(5.0, config.timeout))
     entra = config.auth == AuthMode.ENTRA
     credential: str | Callable[[], str] = _entra_token_provider() if entra else (config.key or "no-key")
-    common: dict[str, Any] = {"max_retries": 0, "timeout": timeout}
+    # The SDK follows redirects by default, and a 307/308 re-sends the prompt to wherever Location points:
+    # outside the policy. Never follow one (classify() reports it as a misconfigured base_url).
+    http_client = openai.DefaultHttpxClient(follow_redirects=False, timeout=timeout)
+    common: dict[str, Any] = {"max_retries": 0, "timeout": timeout, "http_client": http_client}
     if config.kind == Kind.AZURE_AI_INFERENCE:
         headers = {} if entra else {"api-key": config.key}
         query = {"api-version": config.api_version or AZURE_AI_INFERENCE_VERSION}
@@ -128,7 +130,7 @@ def client_for(endpoint: Endpoint, *, timeout: float | None = None) -> openai.Op
         api_version=endpoint.api_version,
         auth=endpoint.auth,
         key=read_secret(endpoint),
-        timeout=timeout if timeout is not None else _cfg("ROUTING_REQUEST_TIMEOUT", 120.0),
+        timeout=timeout if timeout is not None else request_timeout(),
     )
     return build_client(config)
 
@@ -249,6 +251,16 @@ def classify(exc: Exception, endpoint_name: str) -> Failure:
     info = _body_error(exc.body)
     code = str(info.get("code") or getattr(exc, "code", "") or "")
     message = str(info.get("message") or exc.message)[:300]
+    if 300 <= status < 400:
+        return Failure(
+            "failover",
+            f"{status} redirect refused",
+            error=EndpointMisconfigured(
+                f"Endpoint {endpoint_name} answered with a redirect ({status}); redirects are never followed, so "
+                "a request cannot leave the policy. The operator must set its base_url to the final address.",
+                endpoint_name=endpoint_name,
+            ),
+        )
     if status == 429:
         wait = _retry_after(exc.response.headers)
         return Failure("retry", f"429 rate limited: {message}", wait=wait if wait is not None else -1.0)
@@ -278,8 +290,8 @@ def classify(exc: Exception, endpoint_name: str) -> Failure:
 
 
 def _backoff(attempt: int) -> float:
-    base = _cfg("ROUTING_BACKOFF_BASE", 0.5)
-    cap = _cfg("ROUTING_BACKOFF_CAP", 8.0)
+    base = routing_setting("ROUTING_BACKOFF_BASE", 0.5)
+    cap = routing_setting("ROUTING_BACKOFF_CAP", 8.0)
     return random.uniform(0, min(cap, base * (2**attempt)))  # full jitter
 
 
@@ -304,11 +316,14 @@ def completion_create(
     messages: list[dict[str, str]],
     max_tokens: int,
     temperature: float = 0.2,
+    classification: str | None = None,
 ) -> CompletionResult:
     """Send one chat completion to the decision's candidates, in order, until one answers.
 
-    Never calls an endpoint outside decision.candidates. Raises ContentFiltered, ContextOverflow,
-    EndpointMisconfigured or AllCandidatesFailed (all picklable).
+    Never calls an endpoint outside decision.candidates, nor one the agency's current policy no longer allows for
+    `classification` (pass the document's classification as it is NOW: a document raised to a higher level while
+    its job runs must not keep going where the old level was allowed; default: the level it was routed under).
+    Raises ContentFiltered, ContextOverflow, EndpointMisconfigured or AllCandidatesFailed (all picklable).
     """
     if not decision.allowed:
         raise ModelCallError(decision.refusal_reason or "The routing decision refused this task.", False)
@@ -319,37 +334,50 @@ def completion_create(
         raise ModelCallError(
             "This decision is degraded (extractive summary only): use routing.extractive.extractive_summary.", False
         )
-    llm_candidates = _still_allowed(agency, decision, llm_candidates)
+    policy_now = _PolicyNow.of(agency, decision, classification)
+    llm_candidates = _still_allowed(policy_now, llm_candidates)
     open_now = shared.open_names([c.name for c in llm_candidates])
     for candidate in llm_candidates:
         if candidate.name in open_now:
             outcome.errors.append(f"{candidate.name}: circuit breaker open")
             continue
-        result = _try_endpoint(candidate, shared, outcome, messages, max_tokens, temperature)
+        result = _try_endpoint(candidate, policy_now, shared, outcome, messages, max_tokens, temperature)
         if result is not None:
             return result
     raise _final_error(outcome)
 
 
-def _still_allowed(agency: Agency, decision: RoutingDecision, candidates: list[CandidateInfo]) -> list[CandidateInfo]:
-    """Candidates the agency's CURRENT policy still allows: a narrowed policy stops in-flight jobs at once."""
-    from routing.router import policy_exclusion
-    from routing.selectors import endpoint_spec, policy_current, policy_parsed
+@dataclass(frozen=True)
+class _PolicyNow:
+    """The agency's CURRENT rule for the decision's classification: a narrowed policy stops in-flight jobs."""
 
-    classification = str((decision.record.get("task") or {}).get("classification", ""))
-    current = policy_parsed(policy_current(agency=agency))
-    rule = current.rules.get(classification)
+    rule: Rule | None
+    classification: str
+    version: int
+
+    @classmethod
+    def of(cls, agency: Agency, decision: RoutingDecision, classification: str | None) -> _PolicyNow:
+        from routing.selectors import policy_current, policy_parsed
+
+        if classification is None:
+            classification = str((decision.record.get("task") or {}).get("classification", ""))
+        current = policy_parsed(policy_current(agency=agency))
+        return cls(current.rules.get(classification), classification, current.version)
+
+    def allows(self, endpoint: Endpoint) -> bool:
+        from routing.router import policy_exclusion
+        from routing.selectors import endpoint_spec
+
+        return self.rule is not None and not policy_exclusion(endpoint_spec(endpoint), self.rule, self.classification)
+
+
+def _still_allowed(policy_now: _PolicyNow, candidates: list[CandidateInfo]) -> list[CandidateInfo]:
+    """Candidates the current policy still allows (checked again on the row actually used, in _try_endpoint)."""
     rows = {row.name: row for row in Endpoint.objects.filter(name__in=[c.name for c in candidates])}
-    allowed = [
-        c
-        for c in candidates
-        if rule is not None
-        and c.name in rows
-        and not policy_exclusion(endpoint_spec(rows[c.name]), rule, classification)
-    ]
+    allowed = [c for c in candidates if c.name in rows and policy_now.allows(rows[c.name])]
     if not allowed:
         raise ModelCallError(
-            f"The agency's residency policy (version {current.version}) no longer allows the endpoints this work "
+            f"The agency's residency policy (version {policy_now.version}) no longer allows the endpoints this work "
             "was routed to. Start the job again to route it under the current policy.",
             False,
         )
@@ -372,6 +400,7 @@ def _final_error(outcome: _Outcome) -> ModelCallError:
 
 def _try_endpoint(
     candidate: CandidateInfo,
+    policy_now: _PolicyNow,
     shared: Limits,
     outcome: _Outcome,
     messages: list[dict[str, str]],
@@ -379,7 +408,9 @@ def _try_endpoint(
     temperature: float,
 ) -> CompletionResult | None:
     endpoint = Endpoint.objects.filter(name=candidate.name).first()
-    if endpoint is None or not _still_same(endpoint, candidate):
+    # The row about to be used, checked again: an operator may have edited it since routing or since the check
+    # above (a failover can come minutes after the first attempt).
+    if endpoint is None or not _still_same(endpoint, candidate) or not policy_now.allows(endpoint):
         outcome.errors.append(f"{candidate.name}: removed, disabled or changed since routing")
         return None
     if EndpointHealth.objects.filter(endpoint=endpoint, misconfigured=True).exists():
@@ -416,8 +447,8 @@ def _attempts(
     max_tokens: int,
     temperature: float,
 ) -> CompletionResult | None:
-    max_attempts = int(_cfg("ROUTING_MAX_ATTEMPTS", 3))
-    max_wait = _cfg("ROUTING_MAX_WAIT", 30.0)
+    max_attempts = int(routing_setting("ROUTING_MAX_ATTEMPTS", 3))
+    max_wait = routing_setting("ROUTING_MAX_WAIT", 30.0)
     waited = 0.0
     attempt = 0
     while attempt < max_attempts:
@@ -469,7 +500,7 @@ def _after_failure(
         outcome.overflow = failure.error
         return None
     if failure.wait == -2.0:  # model loading: not the endpoint's fault, wait longer
-        return _cfg("ROUTING_LOADING_WAIT", 5.0)
+        return routing_setting("ROUTING_LOADING_WAIT", 5.0)
     if failure.summary.startswith("429"):
         wait = failure.wait if failure.wait >= 0 else _backoff(attempt)
         shared.cool_down(endpoint.name, wait)

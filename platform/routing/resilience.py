@@ -19,21 +19,26 @@ from django.db import transaction
 from routing.models import Endpoint, EndpointLease, EndpointState
 
 
-def _setting(name: str, default: float) -> float:
+def routing_setting(name: str, default: float) -> float:
+    """A numeric ROUTING_* setting (read at call time, so tests and operators can change it)."""
     return float(getattr(settings, name, default))
 
 
+def request_timeout() -> float:
+    return routing_setting("ROUTING_REQUEST_TIMEOUT", 120.0)
+
+
 def breaker_threshold() -> int:
-    return int(_setting("ROUTING_BREAKER_FAILURES", 3))
+    return int(routing_setting("ROUTING_BREAKER_FAILURES", 3))
 
 
 def breaker_open_seconds() -> float:
-    return _setting("ROUTING_BREAKER_OPEN_SECONDS", 30.0)
+    return routing_setting("ROUTING_BREAKER_OPEN_SECONDS", 30.0)
 
 
 def lease_seconds() -> float:
     # A lease outlives the longest request, so a crashed worker's slot frees itself after this.
-    return _setting("ROUTING_REQUEST_TIMEOUT", 120.0) + 30.0
+    return request_timeout() + 30.0
 
 
 @dataclass(frozen=True)

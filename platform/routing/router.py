@@ -8,7 +8,7 @@ built-in extractive summariser where the policy allows degraded mode). There is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from routing.classification import LADDER, rank
@@ -39,19 +39,7 @@ class EndpointSpec:
     enabled: bool = True
 
     def info(self) -> CandidateInfo:
-        return CandidateInfo(
-            name=self.name,
-            kind=self.kind,
-            hosting=self.hosting,
-            jurisdiction=self.jurisdiction,
-            region=self.region,
-            deployment_type=self.deployment_type,
-            model=self.model,
-            context_window=self.context_window,
-            max_output_tokens=self.max_output_tokens,
-            price_input_per_1k=self.price_input_per_1k,
-            price_output_per_1k=self.price_output_per_1k,
-        )
+        return CandidateInfo(**{item.name: getattr(self, item.name) for item in fields(CandidateInfo)})
 
 
 @dataclass(frozen=True)

@@ -64,20 +64,14 @@ def policy_default_ensure(*, agency: Agency) -> PolicyVersion:
 def policy_update(*, agency: Agency, actor: Actor, default_classification: str, rules: Any) -> PolicyVersion:
     """Validate and store a new policy version. It may only narrow what operators allow."""
     parsed = parse_policy(version=0, default_classification=default_classification, rules=rules)
-    errors: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
     known = {endpoint.name: endpoint for endpoint in Endpoint.objects.all()}
     for level, rule in parsed.rules.items():
         for name in rule.endpoints:
-            endpoint = known.get(name)
-            if endpoint is None:
-                errors[f"rules.{level}.endpoints"] = f"unknown endpoint {name!r}; see GET /api/v1/policy for names"
-            elif endpoint.kind == Kind.BUILTIN_EXTRACTIVE:
-                errors[f"rules.{level}.endpoints"] = f"{name!r} is the built-in summariser: use degraded_mode"
-            elif rank(endpoint.max_classification) < rank(level):
-                errors[f"rules.{level}.endpoints"] = (
-                    f"endpoint {name!r} accepts data up to '{endpoint.max_classification}' only; "
-                    f"the operator does not allow it for '{level}'"
-                )
+            problem = _endpoint_problem(known.get(name), name, level)
+            if problem:
+                problems.setdefault(f"rules.{level}.endpoints", []).append(problem)
+    errors = {path: "; ".join(items) for path, items in problems.items()}
     if errors:
         raise PolicyInvalid(errors)
     policy_default_ensure(agency=agency)  # version 1 is always the default: history starts from it
@@ -100,6 +94,20 @@ def policy_update(*, agency: Agency, actor: Actor, default_classification: str, 
             details={"version": version.version, "previous": top, "rules_sha256": _digest(rules)},
         )
     return cast(PolicyVersion, version)
+
+
+def _endpoint_problem(endpoint: Endpoint | None, name: str, level: str) -> str:
+    """Why a policy may not list this endpoint for this level ("" if it may): a policy only narrows."""
+    if endpoint is None:
+        return f"unknown endpoint {name!r}; see GET /api/v1/policy for names"
+    if endpoint.kind == Kind.BUILTIN_EXTRACTIVE:
+        return f"{name!r} is the built-in summariser: use degraded_mode"
+    if rank(endpoint.max_classification) < rank(level):
+        return (
+            f"endpoint {name!r} accepts data up to '{endpoint.max_classification}' only; "
+            f"the operator does not allow it for '{level}'"
+        )
+    return ""
 
 
 def endpoint_builtin_ensure() -> Endpoint:

@@ -68,3 +68,19 @@ def test_password_reset_for_unknown_email_sends_nothing_and_reveals_nothing(clie
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"]
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_password_reset_lifts_the_account_login_pause(client, member_a, settings):
+    from accounts.models import LoginFailure
+
+    settings.LOGIN_FAILURE_LIMIT = 2
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "member-a", "password": "bad"})
+    assert client.post("/accounts/login/", {"username": "member-a", "password": PASSWORD}).status_code == 429
+    client.post("/accounts/password/reset/", {"email": member_a.email})
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
+    set_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": NEW, "new_password2": NEW})
+    assert not LoginFailure.objects.filter(username="member-a").exists()
+    assert client.post("/accounts/login/", {"username": "member-a", "password": NEW}).status_code == 302

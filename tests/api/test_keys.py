@@ -35,7 +35,7 @@ def test_create_key_returns_it_once_and_stores_a_hash(agency_a, make_key, api_cl
     assert all(secret not in str(value) for value in row.values())
     listing = admin.get("/api/v1/keys")
     assert secret not in listing.content.decode()
-    assert "key" not in listing.json()["results" if isinstance(listing.json(), dict) else 0]
+    assert all("key" not in row for row in listing.json())
     assert api_client(plaintext).get("/api/v1/me").json()["role"] == "viewer"
     assert len(events(agency_a, actions.APIKEY_CREATED)) == 2
 

@@ -42,3 +42,16 @@ def test_members_requires_admin(agency_a, admin_a, member_a, make_key, api_clien
     response = api_client(make_key(agency_a, Role.AGENCY_ADMIN)).get("/api/v1/members")
     assert response.status_code == 200
     assert {m["username"] for m in response.json()} == {"admin-a", "member-a"}
+
+
+@pytest.mark.django_db
+def test_session_workspace_left_says_so_and_never_switches(client, member_a, agency_a, agency_b):
+    from tenants.models import Membership
+
+    Membership.objects.create(user=member_a, agency=agency_b, role=Role.VIEWER)
+    client.force_login(member_a)
+    assert client.get("/a/agency-a/").status_code == 200  # the session now works in agency A
+    Membership.objects.filter(user=member_a, agency=agency_a).delete()
+    response = client.get("/api/v1/me")
+    assert response.status_code == 404
+    assert "no longer a member of the workspace 'agency-a'" in response.json()["error"]["message"]

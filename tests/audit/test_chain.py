@@ -184,3 +184,12 @@ def test_long_lists_only_of_digests(agency_a):
         )
     with pytest.raises(AuditDetailsError):
         audit.record(agency=agency_a, actor=Actor.system("tests"), action="x.y", details={"words": ["mot"] * 101})
+
+
+def test_unknown_action_is_refused_and_writes_nothing(agency_a):
+    from audit.services import AuditActionError
+
+    with pytest.raises(AuditActionError, match=r"audit\.actions"):
+        audit.record(agency=agency_a, actor=Actor.system("tests"), action="member.addded", details={})
+    with agency_scope(agency_a):
+        assert not AuditEvent.objects.exists()

@@ -47,10 +47,15 @@ class World:
 
     @property
     def markers(self) -> list[str]:
-        """Strings that reveal this agency: its slug, its people's e-mails, its objects' names."""
+        """Strings that reveal this agency: its slug, its people's e-mails, its objects' names and digests, and
+        the hashes of its audit events (audit rows hold ids and digests only, so names would not show a leak)."""
+        from audit.models import AuditEvent
+
         found = [self.agency.slug, *(user.email for user in self.people.values())]
         for markers in self.kind_markers.values():
             found += markers
+        # Test inspection of the agency's own rows: no request scope here.
+        found += list(AuditEvent.unscoped_objects.filter(agency=self.agency).values_list("hash", flat=True))
         return found
 
     def marker(self, what: str) -> str:
@@ -95,11 +100,12 @@ def _document(world: World) -> tuple[int, list[str]]:
     from documents.services import document_upload
 
     title = world.marker("document")
-    upload = SimpleUploadedFile(f"{title}.txt", b"Isolation matrix fixture.\n" * 20, content_type="text/plain")
+    content = f"Isolation matrix fixture of {title}.\n".encode() * 20  # unique, so its SHA-256 is a marker too
+    upload = SimpleUploadedFile(f"{title}.txt", content, content_type="text/plain")
     document = document_upload(
         agency=world.agency, actor=ACTOR, uploaded_file=upload, role=Role.AGENCY_ADMIN, title=title
     )
-    return document.pk, [title]
+    return document.pk, [title, document.sha256]
 
 
 @builder("job")
@@ -156,6 +162,18 @@ def _policy_version(world: World) -> tuple[int, list[str]]:
     from routing.services import policy_default_ensure
 
     return policy_default_ensure(agency=world.agency).pk, []
+
+
+@builder("audit_event")
+def _audit_event(world: World) -> tuple[int, list[str]]:
+    """The audit event of the agency's API key creation: its hash, and the key prefix its details hold."""
+    from accounts.models import ApiKey
+    from audit import actions
+    from audit.models import AuditEvent
+
+    key = ApiKey.objects.get(pk=world.id("api_key"))
+    event = AuditEvent.objects.get(action=actions.APIKEY_CREATED, details__prefix=key.prefix)
+    return event.pk, [event.hash, key.prefix]
 
 
 # --- snapshots -----------------------------------------------------------------------------------------------

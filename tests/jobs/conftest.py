@@ -186,7 +186,12 @@ def workers(settings):
     started = []
 
     def start(**kwargs):
-        env = {"TRAMONTANE_JOB_LEASE_SECONDS": "4", **kwargs.pop("env", {})}
+        env = {
+            "TRAMONTANE_JOB_LEASE_SECONDS": "4",
+            # Workers get the test's webhook allowlist (see allow_local_webhooks) through their environment.
+            "TRAMONTANE_WEBHOOK_ALLOWED_HOSTS": ",".join(settings.TRAMONTANE_WEBHOOK_ALLOWED_HOSTS),
+            **kwargs.pop("env", {}),
+        }
         worker = start_worker(env=env, **kwargs)
         started.append(worker)
         return worker
@@ -195,3 +200,11 @@ def workers(settings):
     for worker in started:
         worker.kill()
     broker_flush()
+
+
+@pytest.fixture
+def allow_local_webhooks(settings):
+    """Test webhook receivers listen on 127.0.0.1, which the product refuses (SSRF): the operator allowlist lets
+    this one host in, explicitly, as an operator would for an internal receiver."""
+    settings.TRAMONTANE_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    return settings

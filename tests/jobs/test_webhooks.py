@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def receiver():
+def receiver(allow_local_webhooks):
     r = Receiver()
     yield r
     r.close()
@@ -50,15 +50,17 @@ def test_signed_delivery_then_no_redelivery(agency_a, agency_b, llm, receiver) -
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 1
     assert len(receiver.calls) == 1
     headers, body = receiver.calls[0]
-    assert headers["x-tramontane-signature"] == "sha256=" + hmac.new(
-        b"a-secret-0123456789", body, hashlib.sha256).hexdigest()
+    assert (
+        headers["x-tramontane-signature"]
+        == "sha256=" + hmac.new(b"a-secret-0123456789", body, hashlib.sha256).hexdigest()
+    )
     assert headers["idempotency-key"] == delivery.idempotency_key
     assert json.loads(body)["agency"] == agency_a.slug
     with agency_scope(agency_b):
         assert not WebhookDelivery.objects.exists()
 
 
-def test_failed_delivery_is_retried_with_backoff(agency_a, llm, settings) -> None:
+def test_failed_delivery_is_retried_with_backoff(agency_a, llm, settings, allow_local_webhooks) -> None:
     settings.TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS = 1
     with agency_scope(agency_a):
         Webhook.objects.create(agency=agency_a, url="http://127.0.0.1:9/unreachable", secret="s" * 20)
@@ -88,9 +90,13 @@ def test_prompts_are_in_the_documents_language(agency_a, llm) -> None:
     llm()
     document = upload(agency_a, long_text(3, language="fr").encode(), "r.md")
     with agency_scope(agency_a):
-        job, _ = job_create(agency=agency_a, actor=Actor.system("t"), document=document, kind="summarise",
-                            params={"style": "bullets", "plain_language": True})
+        job, _ = job_create(
+            agency=agency_a,
+            actor=Actor.system("t"),
+            document=document,
+            kind="summarise",
+            params={"style": "bullets", "plain_language": True},
+        )
     drive(agency_a, job.pk)
     system = llm.fake.requests_to("/ep1")[0].body["messages"][0]["content"]
     assert "Répondez en français" in system and "puces" in system and "langage clair" in system
-

@@ -54,7 +54,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(allow_local_webhooks):
     r = Receiver()
     yield r
     r.close()
@@ -326,3 +326,48 @@ def test_cancel_mid_run(agency_a, llm, workers, key_client):
     assert client.get(f"/api/v1/jobs/{job_id}/result").status_code == 409
     other = key_client(agency_a, Role.VIEWER)
     assert other.post(f"/api/v1/jobs/{job_id}/cancel").status_code == 403
+
+
+def test_other_way_round_translate_by_api_summarise_by_browser(client, agency_a, member_a, llm, workers, key_client):
+    llm(context_window=1500, max_output_tokens=500)
+    workers(queues=("default", "parse", "llm"), concurrency=2)
+    api = key_client(agency_a)
+    odt = files.make_odt(
+        heading="Jahresbericht",
+        paragraphs=tuple(
+            f"Das Ministerium hat den Haushalt der Region MARK{n:04d} im Detail geprüft." for n in range(25)
+        ),
+    )
+    document_id = _upload(api, odt, "bericht.odt").json()["id"]
+    job_id = api.post(
+        "/api/v1/jobs", {"document": document_id, "kind": "translate", "target_language": "it"}, format="json"
+    ).json()["id"]
+    client.login(username="member-a", password="pw-Tramontane-123")
+    base = f"/a/{agency_a.slug}"
+    html = (
+        b"<html><body><h1>Annual report</h1>"
+        + b"".join(
+            f"<p>The agency reviewed the budget of region MARK{n:04d} in detail.</p>".encode() for n in range(25)
+        )
+        + b"</body></html>"
+    )
+    assert client.post(f"{base}/documents/upload/", {"file": _file(html, "report.html")}).status_code == 302
+    html_doc = Document.unscoped_objects.get(mime_type="text/html")
+    wait_for(
+        lambda: Document.unscoped_objects.get(pk=html_doc.pk).status == DocumentStatus.READY,
+        timeout=60,
+        message="html extraction",
+    )
+    assert (
+        client.post(
+            f"{base}/jobs/new/", {"document": html_doc.pk, "kind": "summarise", "length": "standard", "style": "prose"}
+        ).status_code
+        == 302
+    )
+    summary = Job.unscoped_objects.get(kind="summarise")
+    translation = _wait_job(job_id)
+    summary = _wait_job(summary.pk)
+    assert translation.status == summary.status == JobStatus.SUCCEEDED
+    assert translation.params["languages"] == ["de", "it"]
+    assert "# [IT] Jahresbericht" in api.get(f"/api/v1/jobs/{job_id}/result?format=md").content.decode()
+    assert "SUMMARY R0-24:25" in client.get(f"{base}/jobs/{summary.pk}/download/txt/").content.decode()

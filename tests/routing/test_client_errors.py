@@ -195,3 +195,45 @@ def test_narrowed_policy_stops_in_flight_work(agency_a, fake_llm, fast_retries):
         _call(agency_a, decision)
     assert not excinfo.value.retryable and "no longer allows" in excinfo.value.message
     assert fake_llm.requests == []
+
+
+def test_failover_rechecks_the_endpoint_it_is_about_to_use(agency_a, fake_llm, fast_retries):
+    """The operator lowers b's ceiling while a is timing out: the failover must not send internal data to b."""
+    import threading
+
+    from django.db import connection
+
+    from routing.models import Endpoint
+
+    fast_retries.ROUTING_MAX_ATTEMPTS = 1
+    make_endpoint(fake_llm.url, "a-slow")
+    make_endpoint(fake_llm.url, "b-next")
+    fake_llm.script("/a-slow", "timeout:3")
+    decision = _route(agency_a)
+    assert [c.name for c in decision.candidates] == ["a-slow", "b-next"]
+
+    def lower_ceiling() -> None:
+        Endpoint.objects.filter(name="b-next").update(max_classification="public")
+        connection.close()
+
+    timer = threading.Timer(0.3, lower_ceiling)
+    timer.start()
+    try:
+        with pytest.raises(AllCandidatesFailed):
+            _call(agency_a, decision)
+    finally:
+        timer.join(timeout=5)
+    assert fake_llm.requests_to("/b-next") == []
+
+
+def test_document_raised_to_a_higher_level_stops_in_flight_work(agency_a, fake_llm, fast_retries):
+    """Routed as internal; the document is now restricted, for which the default policy allows nothing."""
+    from routing.errors import ModelCallError
+
+    make_endpoint(fake_llm.url, "vllm", max_classification="restricted")
+    decision = _route(agency_a)
+    with pytest.raises(ModelCallError) as excinfo:
+        _call(agency_a, decision, classification="restricted")
+    assert not excinfo.value.retryable and "no longer allows" in excinfo.value.message
+    assert fake_llm.requests == []
+    assert _call(agency_a, decision, classification="internal").endpoint_name == "vllm"

@@ -39,3 +39,12 @@ def test_command_without_server_keeps_builtin(capsys):
     assert "No local model server found" in capsys.readouterr().out
     assert Endpoint.objects.filter(kind="builtin_extractive").count() == 1
     assert not Endpoint.objects.filter(name__startswith="local-").exists()
+
+
+@pytest.mark.django_db
+def test_bad_ports_get_a_clear_error_and_change_nothing():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="comma-separated port numbers"):
+        call_command("detectendpoints", "--ports", "ollama")
+    assert not Endpoint.objects.exists()

@@ -53,6 +53,9 @@ def test_update_rejects_unknown_endpoint_and_widening(agency_a):
         policy_update(agency=agency_a, actor=Actor.system("t"), default_classification="internal", rules=bad)
     assert "rules.sensitive.endpoints" in excinfo.value.errors
     assert "'nope'" in str(excinfo.value) or "'low'" in str(excinfo.value)
+    # every problem of the field is reported at once, not only the last one
+    assert "'nope'" in excinfo.value.errors["rules.sensitive.endpoints"]
+    assert "'low'" in excinfo.value.errors["rules.sensitive.endpoints"]
     with pytest.raises(PolicyInvalid) as excinfo:
         policy_update(
             agency=agency_a,

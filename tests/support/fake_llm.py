@@ -11,7 +11,8 @@ v1): any path ending in /chat/completions is served, so each test endpoint can u
 
 Fault names: ok, latency, 429 (retry-after-ms), 429s (retry-after seconds only), 500, 502, 503_loading, timeout
 (black hole), reset (TCP RST), content_filter (Azure 400), content_filter_output (200, finish_reason
-content_filter), overflow_vllm, overflow_llamacpp, 401, 403, 404.
+content_filter), overflow_vllm, overflow_llamacpp, 401, 403, 404, length (200, the answer cut at max_tokens:
+the first half of the normal reply, finish_reason "length", as when a model runs out of output tokens).
 
 Use from any test package: `from tests.support.fake_llm import fake_llm, fake_llm_server  # noqa: F401` in a
 conftest.py, then request the `fake_llm` fixture (reset for each test; the server lives for the session). Worker
@@ -51,6 +52,7 @@ FAULTS = (
     "401",
     "403",
     "404",
+    "length",
 )
 
 
@@ -278,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _complete(self, body: dict[str, Any], finish: str) -> None:
         text = "" if finish == "content_filter" else self.fake.reply(body)
+        if finish == "length":
+            text = text[: max(1, len(text) // 2)]  # what a model cut at its output limit returns: a prefix
         prompt = _estimate_tokens(body)
         self._send(
             200,
@@ -354,6 +358,10 @@ def _content_filter_output(h: _Handler, fault: Fault, body: Any) -> None:
     h._complete(body, "content_filter")
 
 
+def _length(h: _Handler, fault: Fault, body: Any) -> None:
+    h._complete(body, "length")
+
+
 def _overflow(h: _Handler, shape: str, n_ctx: int, requested: int) -> None:
     if shape == "llamacpp":
         h._send(
@@ -421,6 +429,7 @@ _FAULT_HANDLERS: dict[str, Callable[[_Handler, Fault, Any], None]] = {
     "401": _auth,
     "403": _auth,
     "404": _not_found,
+    "length": _length,
 }
 
 

@@ -37,3 +37,51 @@ def test_member_changes_are_audited_in_their_agency(admin_a, outsider, agency_a,
 def test_adding_twice_is_refused(member_a, agency_a):
     with pytest.raises(MembershipError, match="already a member"):
         membership_add(agency=agency_a, user=member_a, role=Role.VIEWER, actor=ACTOR)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(admin_a, agency_a, monkeypatch):
+    """Both demotions check "is there another admin?" before either commits; the agency row lock serialises them.
+
+    The audit hook holds the first writer open until the second has had its chance to read (or 2 s pass, which is
+    what happens once the second writer is queued behind the lock).
+    """
+    import threading
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    import tenants.services as services
+
+    second = User.objects.create_user(username="admin-a2", password="pw-Tramontane-123")
+    Membership.objects.create(user=second, agency=agency_a, role=Role.AGENCY_ADMIN)
+    barrier = threading.Barrier(2)
+    real_record = services.audit.record
+
+    def slow_record(**kwargs):
+        try:
+            barrier.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+        return real_record(**kwargs)
+
+    monkeypatch.setattr(services.audit, "record", slow_record)
+    outcomes: dict[str, str] = {}
+
+    def demote(user) -> None:
+        try:
+            membership = Membership.objects.get(user=user, agency=agency_a)
+            membership_change_role(membership=membership, role=Role.MEMBER, actor=ACTOR)
+            outcomes[user.username] = "demoted"
+        except MembershipError:
+            outcomes[user.username] = "refused"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=demote, args=(user,)) for user in (admin_a, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes.values()) == ["demoted", "refused"]
+    assert Membership.objects.filter(agency=agency_a, role=Role.AGENCY_ADMIN).count() == 1

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         slug = options["slug"]
         if Agency.objects.filter(slug=slug).exists():
-            raise CommandError(f"Agency {slug!r} already exists.")
+            raise CommandError(f"Agency {slug!r} already exists: choose another slug, or edit it in Django admin.")
         try:
             agency = agency_create(
                 slug=slug,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from routing.classification import LADDER
 from routing.detect import endpoint_detect_local
@@ -21,8 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--max-classification", default="sensitive", choices=LADDER)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            ports = tuple(int(p) for p in str(options["ports"]).split(",") if p.strip())
+        except ValueError as exc:
+            raise CommandError(
+                f"--ports {options['ports']!r}: use comma-separated port numbers, e.g. 11434,8080."
+            ) from exc
         endpoint_builtin_ensure()
-        ports = tuple(int(p) for p in str(options["ports"]).split(",") if p.strip())
         found = endpoint_detect_local(
             ports=ports, jurisdiction=options["jurisdiction"], max_classification=options["max_classification"]
         )
