@@ -17,8 +17,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 import audit
@@ -305,6 +304,20 @@ def _start(*, agency: Agency, job_id: int, plan: Plan) -> None:
         transaction.on_commit(lambda: enqueue_chunks(agency_id=agency.pk, chunk_ids=chunk_ids))
 
 
+def _extractive_part(chunk: Any, summary: str, *, bullets: bool) -> str:
+    refs = chunk.refs()
+    pages = refs["pages"]
+    where = ""
+    if pages:
+        where = f"[p. {pages[0]}]" if pages[0] == pages[1] else f"[p. {pages[0]}–{pages[1]}]"
+    if not bullets:
+        return f"{where} {summary}".strip()
+    from routing.extractive import split_sentences
+
+    lines = [f"- {sentence}" for sentence in split_sentences(summary)]
+    return "\n".join([where, *lines]) if where else "\n".join(lines)
+
+
 def _run_extractive(*, agency: Agency, job_id: int, plan: Plan, document: Document) -> None:
     """No model may take this document (or none is connected): the builtin extractive summariser, said so."""
     from routing.extractive import extractive_summary
@@ -322,8 +335,19 @@ def _run_extractive(*, agency: Agency, job_id: int, plan: Plan, document: Docume
         )
         return
     sentences = {"brief": 2, "standard": 3, "detailed": 5}[job.params.get("length", "standard")]
-    chunks = pack(units_from_blocks(document.blocks, page_markers=True), budget=1500, count=_approx_tokens)
-    parts = [(c, extractive_summary(text=c.text, language=plan.languages[0], max_sentences=sentences)) for c in chunks]
+    # No [p. N] markers inside the text: the sentence splitter would cut them ("[p." reads as an abbreviation).
+    # Each part gets its page/section reference in front instead.
+    chunks = pack(units_from_blocks(document.blocks, page_markers=False), budget=1500, count=_approx_tokens)
+    bullets = job.params.get("style") == "bullets"
+    parts = [
+        (
+            c,
+            _extractive_part(
+                c, extractive_summary(text=c.text, language=plan.languages[0], max_sentences=sentences), bullets=bullets
+            ),
+        )
+        for c in chunks
+    ]
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
         if job.status != JobStatus.QUEUED:
@@ -473,8 +497,8 @@ def chunk_process(*, agency: Agency, chunk_id: int) -> None:
     except ModelCallError as exc:
         job_end_failed(agency=agency, job_id=job.pk, code="model_error", message=exc.message)
         return
-    _record(agency=agency, chunk=chunk, text=text, usage=usage)
-    job_advance(agency=agency, job_id=job.pk)
+    if _record(agency=agency, chunk=chunk, text=text, usage=usage):
+        job_advance(agency=agency, job_id=job.pk)
 
 
 def _release(chunk_id: int) -> None:
@@ -558,8 +582,9 @@ def enforce_glossary(text: str, glossary: list[tuple[str, str]]) -> str:
     return text
 
 
-def _record(*, agency: Agency, chunk: JobChunk, text: str, usage: list[Usage]) -> None:
-    """Store a chunk's result (and its warnings) and meter it, once."""
+def _record(*, agency: Agency, chunk: JobChunk, text: str, usage: list[Usage]) -> bool:
+    """Store a chunk's result (and its warnings) and meter it, once. False when other parts of the job are
+    certainly still unfinished (the caller then skips the fan-in check)."""
     tokens_in = sum(u.input_tokens for u in usage)
     tokens_out = sum(u.output_tokens for u in usage)
     cost = sum((u.cost for u in usage), Decimal("0"))
@@ -582,7 +607,7 @@ def _record(*, agency: Agency, chunk: JobChunk, text: str, usage: list[Usage]) -
             )
         )
         if not recorded:
-            return  # another run recorded it: keep theirs, count nothing twice
+            return True  # another run recorded it: keep theirs, count nothing twice
         UsageRecord.objects.create(
             agency=agency,
             job_id=chunk.job_id,
@@ -593,13 +618,26 @@ def _record(*, agency: Agency, chunk: JobChunk, text: str, usage: list[Usage]) -
             cost=cost,
             day=timezone.localdate(),
         )
-        Job.objects.filter(pk=chunk.job_id).update(
-            progress_done=F("progress_done") + 1,
-            input_tokens=F("input_tokens") + tokens_in,
-            output_tokens=F("output_tokens") + tokens_out,
-            cost=F("cost") + cost,
-            lease_expires_at=lease_until(),
+        done, total = _progress_add(agency, chunk.job_id, tokens_in, tokens_out, cost)
+    # Every created part that is not split counts in progress_total, and the job row lock orders these updates:
+    # done < total means a part of this job is still open, so this chunk is not the last of its level.
+    return done >= total
+
+
+def _progress_add(agency: Agency, job_id: int, tokens_in: int, tokens_out: int, cost: Decimal) -> tuple[int, int]:
+    """Count a recorded part and its usage on the job; (progress_done, progress_total) after the update.
+
+    One UPDATE ... RETURNING instead of an update then a query: it runs once per chunk, on the hot path."""
+    table = connection.ops.quote_name(Job._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET progress_done = progress_done + 1, input_tokens = input_tokens + %s, "  # noqa: S608
+            "output_tokens = output_tokens + %s, cost = cost + %s, lease_expires_at = %s "
+            "WHERE id = %s AND agency_id = %s RETURNING progress_done, progress_total",
+            [tokens_in, tokens_out, cost, lease_until(), job_id, agency.pk],
         )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 1)
 
 
 def _split(*, agency: Agency, chunk_id: int) -> None:

@@ -139,6 +139,7 @@ def test_api_create_progress_and_per_language_downloads(agency_a, agency_b, llm,
     drive(agency_a, job_id)
     body = client.get(f"/api/v1/jobs/{job_id}").json()
     assert body["status"] == "succeeded"
+    assert "glossary" not in body["params"] and "languages" not in body["params"]
     assert body["progress"]["done"] == body["progress"]["total"] > 2
     assert set(body["results"]) == {"de", "en"}
     with agency_scope(agency_a):
