@@ -50,10 +50,10 @@ def retention_settings_update(
     if audit_retention_days < MIN_AUDIT_RETENTION_DAYS:
         raise RetentionError(
             f"Audit events must be kept at least {MIN_AUDIT_RETENTION_DAYS} days (six months); "
-            f"you asked for {audit_retention_days}."
+            f"you asked for {audit_retention_days}: set {MIN_AUDIT_RETENTION_DAYS} or more."
         )
     if document_retention_days < 1 or result_retention_days < 1:
-        raise RetentionError("Documents and results are kept at least one day.")
+        raise RetentionError("Documents and results are kept at least one day: set 1 or more days.")
     with transaction.atomic(), agency_scope(agency):
         current = RetentionSettings.objects.select_for_update().filter(agency=agency).first()
         settings = current or RetentionSettings(agency=agency)

@@ -234,7 +234,9 @@ def _check_anchor(start: CheckpointRef) -> Break | None:
         "details", "occurred_at"
     )
     for details, occurred_at in purges:
-        through = details.get("through_sequence") if isinstance(details, dict) else None
+        if not isinstance(details, dict):
+            continue
+        through = details.get("through_sequence")
         if details.get("scope") != "audit_events" or not isinstance(through, int):
             continue
         if through == start.sequence and details.get("anchor_hash") == start.head_hash:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -31,7 +32,7 @@ def document_data(document: Document) -> dict[str, Any]:
         "classification": document.classification,
         "language": document.language,
         "status": document.status,
-        "error": {"code": document.error_code, "message": document.error_message} if document.error_code else None,
+        "error": {"code": document.error_code, "message": document.error_display} if document.error_code else None,
         "pages": extraction.get("pages"),
         "blocks": len(extraction.get("blocks", [])),
         "chars": extraction.get("chars"),
@@ -43,7 +44,7 @@ def _get(document_id: int) -> Document:
     try:
         return document_get(document_id=document_id)
     except Document.DoesNotExist as exc:
-        raise ApiError(status=404, code="not_found", message="No such document in your agency.") from exc
+        raise ApiError(status=404, code="not_found", message=_("No such document in your agency.")) from exc
 
 
 def _field(request: Request, name: str) -> Any:
@@ -85,7 +86,7 @@ class DocumentListView(AgencyGenericAPIView):
             raise ApiError(
                 status=400,
                 code="missing_file",
-                message="Send the document as multipart/form-data in a field named 'file'.",
+                message=_("Send the document as multipart/form-data in a field named 'file'."),
             )
         try:
             document = document_upload(
@@ -119,7 +120,7 @@ class DocumentDetailView(AgencyAPIView):
         document = _get(document_id)
         classification = str(_field(request, "classification"))
         if not classification:
-            raise ApiError(status=400, code="missing_classification", message='Send {"classification": ...}.')
+            raise ApiError(status=400, code="missing_classification", message=_('Send {"classification": ...}.'))
         try:
             document = document_classification_change(
                 agency=ctx_agency(request),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import stat
 import zipfile
 from dataclasses import dataclass
+from typing import Any
+
+from documents.i18n import gettext_noop, localize
 
 # Real DOCX/ODT files have tens of entries and compress XML ~5-20x; these bounds leave a wide margin.
 MAX_ENTRIES = 1000
@@ -42,10 +45,16 @@ class Limits:
 
 
 class ArchiveRejected(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    """`message` is English (logs, audit); `localized()` is for the person reading it."""
+
+    def __init__(self, code: str, message: str, params: dict[str, Any] | None = None) -> None:
+        self.template, self.params = message, params or {}
         self.code = code
-        self.message = message
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
+
+    def localized(self) -> str:
+        return localize(self.template, self.params)
 
 
 def archive_check(archive: zipfile.ZipFile, limits: Limits = Limits()) -> set[str]:
@@ -54,8 +63,11 @@ def archive_check(archive: zipfile.ZipFile, limits: Limits = Limits()) -> set[st
     if len(infos) > limits.max_entries:
         raise ArchiveRejected(
             "archive_too_many_entries",
-            f"The document archive has {len(infos)} entries (at most {limits.max_entries} allowed); "
-            "it is not a normal DOCX/ODT and was rejected. Re-save it from your word processor.",
+            gettext_noop(
+                "The document archive has %(entries)s entries (at most %(limit)s allowed); "
+                "it is not a normal DOCX/ODT and was rejected. Re-save it from your word processor."
+            ),
+            {"entries": len(infos), "limit": limits.max_entries},
         )
     names: set[str] = set()
     total = 0
@@ -67,8 +79,11 @@ def archive_check(archive: zipfile.ZipFile, limits: Limits = Limits()) -> set[st
     if total > limits.max_total:
         raise ArchiveRejected(
             "archive_too_large",
-            f"The document would inflate to {total // (1024 * 1024)} MB (at most {limits.max_total // (1024 * 1024)} "
-            "MB allowed) and was rejected. Split it or remove embedded media.",
+            gettext_noop(
+                "The document would inflate to %(size)s MB (at most %(limit)s MB allowed) and was rejected. "
+                "Split it or remove embedded media."
+            ),
+            {"size": total // (1024 * 1024), "limit": limits.max_total // (1024 * 1024)},
         )
     return names
 
@@ -84,22 +99,26 @@ def _check_name(info: zipfile.ZipInfo, seen: set[str]) -> None:
         or "\\" in name
     ):
         raise ArchiveRejected(
-            "archive_path_trick", "The document archive contains an unsafe path. It was rejected; re-save the document."
+            "archive_path_trick",
+            gettext_noop("The document archive contains an unsafe path. It was rejected; re-save the document."),
         )
     if stat.S_ISLNK(info.external_attr >> 16):
         raise ArchiveRejected(
-            "archive_symlink", "The document archive contains a symbolic link. It was rejected; re-save the document."
+            "archive_symlink",
+            gettext_noop("The document archive contains a symbolic link. It was rejected; re-save the document."),
         )
     if name in seen:
         raise ArchiveRejected(
             "archive_duplicate_entry",
-            "The document archive lists the same file twice. It was rejected; re-save the document.",
+            gettext_noop("The document archive lists the same file twice. It was rejected; re-save the document."),
         )
     if name.lower().endswith(_NESTED_SUFFIXES):
         raise ArchiveRejected(
             "archive_nested",
-            "The document embeds another archive or office file; it was rejected. "
-            "Remove embedded files and upload again.",
+            gettext_noop(
+                "The document embeds another archive or office file; it was rejected. "
+                "Remove embedded files and upload again."
+            ),
         )
 
 
@@ -107,14 +126,20 @@ def _check_entry_size(info: zipfile.ZipInfo, limits: Limits) -> None:
     if info.file_size > limits.max_entry:
         raise ArchiveRejected(
             "archive_entry_too_large",
-            f"A part of the document inflates to {info.file_size // (1024 * 1024)} MB "
-            f"(at most {limits.max_entry // (1024 * 1024)} MB); it was rejected. Split the document.",
+            gettext_noop(
+                "A part of the document inflates to %(size)s MB (at most %(limit)s MB); it was rejected. "
+                "Split the document."
+            ),
+            {"size": info.file_size // (1024 * 1024), "limit": limits.max_entry // (1024 * 1024)},
         )
     if info.file_size >= RATIO_MIN_SIZE:
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > limits.max_ratio:
             raise ArchiveRejected(
                 "archive_ratio",
-                f"A part of the document is compressed {ratio:.0f}:1 (at most {limits.max_ratio}:1): "
-                "this is how zip bombs look. It was rejected.",
+                gettext_noop(
+                    "A part of the document is compressed %(ratio)s:1 (at most %(limit)s:1): "
+                    "this is how zip bombs look. It was rejected."
+                ),
+                {"ratio": f"{ratio:.0f}", "limit": limits.max_ratio},
             )

@@ -14,6 +14,7 @@ import zipfile
 from typing import Any
 
 from documents.archives import ArchiveRejected, archive_check
+from documents.i18n import gettext_noop
 from documents.sniffing import DOCX, HTML, MARKDOWN, ODT, PDF, TXT, decode_text
 
 Block = dict[str, Any]
@@ -30,11 +31,13 @@ class ExtractionError(Exception):
 def extract(data: bytes, mime_type: str) -> dict[str, Any]:
     parser = {PDF: _pdf, DOCX: _docx, ODT: _odt, HTML: _html, TXT: _text, MARKDOWN: _markdown}.get(mime_type)
     if parser is None:
-        raise ExtractionError("unsupported_type", f"No extractor for {mime_type}.")
+        raise ExtractionError("unsupported_type", gettext_noop("This type of document cannot be read."))
     result = parser(data)
     blocks = [b for b in result.pop("blocks") if b.get("text", "").strip()]
     if not blocks:
-        raise ExtractionError("no_text", "The document contains no text. Check that you uploaded the right file.")
+        raise ExtractionError(
+            "no_text", gettext_noop("The document contains no text. Check that you uploaded the right file.")
+        )
     return {"blocks": blocks, "chars": sum(len(b["text"]) for b in blocks), **result}
 
 
@@ -60,18 +63,24 @@ def _pdf(data: bytes) -> dict[str, Any]:
         pages = len(reader.pages)
     except FileNotDecryptedError as exc:
         raise ExtractionError(
-            "encrypted_pdf", "This PDF is protected by a password. Remove the protection and upload it again."
+            "encrypted_pdf",
+            gettext_noop("This PDF is protected by a password. Remove the protection and upload it again."),
         ) from exc
     except (LimitReachedError, MemoryError, RecursionError) as exc:
         raise ExtractionError(
-            "too_complex", "This PDF expands beyond the safe processing limits (it may be a decompression bomb)."
+            "too_complex",
+            gettext_noop("This PDF expands beyond the safe processing limits (it may be a decompression bomb)."),
         ) from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
-        raise ExtractionError("unreadable_pdf", "This PDF is damaged and cannot be read. Re-export it.") from exc
+        raise ExtractionError(
+            "unreadable_pdf", gettext_noop("This PDF is damaged and cannot be read. Re-export it.")
+        ) from exc
     if pages and not any(b["text"].strip() for b in blocks):
         raise ExtractionError(
             "image_only_pdf",
-            "This PDF contains only images (a scan), no text. Run it through OCR first, then upload the result.",
+            gettext_noop(
+                "This PDF contains only images (a scan), no text. Run it through OCR first, then upload the result."
+            ),
         )
     return {"blocks": blocks, "pages": pages}
 
@@ -278,7 +287,9 @@ def _html_walk(node: Any, blocks: list[Block]) -> None:
 def _decode(data: bytes) -> str:
     text = decode_text(data)
     if text is None:
-        raise ExtractionError("unsupported_encoding", "This text is not UTF-8 or UTF-16: save it as UTF-8.")
+        raise ExtractionError(
+            "unsupported_encoding", gettext_noop("This text is not UTF-8 or UTF-16: save it as UTF-8.")
+        )
     return text
 
 
@@ -341,5 +352,6 @@ def child_main() -> None:
     except ExtractionError as exc:
         result = {"error": {"code": exc.code, "message": exc.message}}
     except MemoryError:
-        result = {"error": {"code": "too_complex", "message": "The document needs more memory than allowed."}}
+        message = gettext_noop("The document needs more memory than allowed. Split it or re-export it.")
+        result = {"error": {"code": "too_complex", "message": message}}
     sys.stdout.write(json.dumps(result))

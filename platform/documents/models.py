@@ -54,6 +54,13 @@ class Document(AgencyOwnedModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["agency", "status"])]
 
+    @property
+    def error_display(self) -> str:
+        """The stored (English) error in the reader's language."""
+        from documents.i18n import localize
+
+        return localize(self.error_message)
+
     def __str__(self) -> str:
         return self.title
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import subprocess
 import sys
@@ -11,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from documents.i18n import gettext_noop
+
+logger = logging.getLogger(__name__)
 
 _PLATFORM_DIR = str(Path(__file__).resolve().parent.parent)
 _CHILD = f"import sys; sys.path.insert(0, {_PLATFORM_DIR!r}); from documents.extraction import child_main; child_main()"
@@ -33,7 +38,6 @@ def _limits() -> None:  # runs in the child between fork and exec
 
 def parse_file(*, path: str, mime_type: str) -> ParseOutcome:
     """Extract `path` in an isolated interpreter (-I: no user site, no env paths)."""
-    memory_cap = {"RLIMIT": settings.TRAMONTANE_PARSE_MEMORY_MB}
     try:
         completed = subprocess.run(
             [sys.executable, "-I", "-c", _CHILD, path, mime_type],
@@ -47,21 +51,33 @@ def parse_file(*, path: str, mime_type: str) -> ParseOutcome:
         return ParseOutcome(
             None,
             "too_slow",
-            "Reading this document took too long; it was stopped. Split it into smaller files or re-export it.",
+            gettext_noop(
+                "Reading this document took too long; it was stopped. Split it into smaller files or re-export it."
+            ),
         )
     if completed.returncode != 0:
-        # Killed by a limit (SIGKILL/SIGXCPU) or crashed on MemoryError while importing.
+        # Killed by a limit (SIGKILL/SIGXCPU) or crashed on MemoryError while importing. A fixed text, so it can be
+        # shown translated; the limits are in the log.
+        logger.info(
+            "parse child stopped (exit %s): limits %s MB, %s s CPU",
+            completed.returncode,
+            settings.TRAMONTANE_PARSE_MEMORY_MB,
+            settings.TRAMONTANE_PARSE_CPU_SECONDS,
+        )
         return ParseOutcome(
             None,
             "too_complex",
-            "This document exceeds the safe processing limits "
-            f"(memory {memory_cap['RLIMIT']} MB, CPU {settings.TRAMONTANE_PARSE_CPU_SECONDS} s). "
-            "It may be malformed or a decompression bomb; re-export it or split it.",
+            gettext_noop(
+                "This document exceeds the safe processing limits (memory or processing time). "
+                "It may be malformed or a decompression bomb; re-export it or split it."
+            ),
         )
     try:
         payload = json.loads(completed.stdout)
     except ValueError:
-        return ParseOutcome(None, "unreadable", "The document could not be read. Re-export it and try again.")
+        return ParseOutcome(
+            None, "unreadable", gettext_noop("The document could not be read. Re-export it and try again.")
+        )
     if "error" in payload:
         return ParseOutcome(None, payload["error"]["code"], payload["error"]["message"])
     return ParseOutcome(payload["ok"])

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import audit
 from audit.actions import (
@@ -21,6 +22,7 @@ from audit.actions import (
     RETENTION_PURGED,
 )
 from audit.actors import Actor
+from documents.i18n import gettext_noop
 from documents.language import detect_language
 from documents.models import Document, DocumentStatus
 from documents.parsing import parse_file
@@ -79,8 +81,11 @@ def classification_resolve(*, agency: Agency, requested: str, role: str, current
         raise DocumentRejected(
             status=403 if current else 400,
             code="classification_lowering_forbidden",
-            message=f"Only an agency admin may lower the classification below '{LADDER[floor]}'. "
-            "Keep it, raise it, or ask an agency admin.",
+            message=_(
+                "Only an agency admin may lower the classification below '%(level)s'. "
+                "Keep it, raise it, or ask an agency admin."
+            )
+            % {"level": LADDER[floor]},
         )
     return requested
 
@@ -107,8 +112,11 @@ def document_upload(
             code="file_too_large",
             status=413,
             details={"size": size},
-            message=f"The file is {size / 1048576:.1f} MB; this agency accepts up to {agency.upload_limit_mb} "
-            "MB. Split the document or ask your agency admin to raise the limit.",
+            message=_(
+                "The file is %(size)s MB; this agency accepts up to %(limit)s MB. "
+                "Split the document or ask your agency admin to raise the limit."
+            )
+            % {"size": f"{size / 1048576:.1f}", "limit": agency.upload_limit_mb},
         )
     sha256 = _digest(uploaded_file)
     try:
@@ -119,7 +127,7 @@ def document_upload(
             actor=actor,
             code=exc.code,
             status=exc.status,
-            message=exc.message,
+            message=exc.localized(),
             details={"sha256": sha256, "size": size},
         )
     level = classification_resolve(agency=agency, requested=classification, role=role)
@@ -189,7 +197,9 @@ def document_extract(*, agency: Agency, document_id: int) -> Document:
                 document,
                 worker,
                 "parse_attempts_exhausted",
-                "Reading this document failed repeatedly; it was set aside. Re-export it and upload it again.",
+                gettext_noop(
+                    "Reading this document failed repeatedly; it was set aside. Re-export it and upload it again."
+                ),
             )
         document.extract_attempts += 1
         document.lease_expires_at = timezone.now() + timedelta(seconds=settings.TRAMONTANE_JOB_LEASE_SECONDS)

@@ -6,9 +6,10 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from documents.archives import ArchiveRejected, archive_check
+from documents.i18n import gettext_noop, localize
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -17,7 +18,7 @@ HTML = "text/html"
 TXT = "text/plain"
 MARKDOWN = "text/markdown"
 SUPPORTED = (PDF, DOCX, ODT, HTML, TXT, MARKDOWN)
-SUPPORTED_LABEL = "PDF, DOCX, ODT, HTML, plain text (.txt) or Markdown (.md)"
+SUPPORTED_LABEL = gettext_noop("PDF, DOCX, ODT, HTML, plain text (.txt) or Markdown (.md)")
 
 # What each known extension may contain; text and Markdown are told apart by heuristics, so they share a family.
 _EXTENSION_TYPES = {
@@ -37,27 +38,32 @@ _MD_HINTS = re.compile(
     r"(^#{1,6}\s+\S)|(^```)|(\[[^\]]+\]\([^)]+\))|(^\s*[-*+]\s+\S.*\n\s*[-*+]\s+\S)|(^\|.+\|\s*$)", re.MULTILINE
 )
 _OTHER_MAGIC = {
-    b"\xd0\xcf\x11\xe0": "a legacy Microsoft Office file (.doc/.xls): save it as DOCX or PDF",
-    b"\x89PNG": "a PNG image: Tramontane reads text documents, not images",
-    b"\xff\xd8\xff": "a JPEG image: Tramontane reads text documents, not images",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive: upload the document itself, not an archive",
-    b"7z\xbc\xaf": "a 7-Zip archive: upload the document itself, not an archive",
-    b"Rar!": "a RAR archive: upload the document itself, not an archive",
-    b"MZ": "a Windows program",
-    b"\x7fELF": "a program",
-    b"{\\rtf": "an RTF file: save it as DOCX or PDF",
+    b"\xd0\xcf\x11\xe0": gettext_noop("a legacy Microsoft Office file (.doc/.xls): save it as DOCX or PDF"),
+    b"\x89PNG": gettext_noop("a PNG image: Tramontane reads text documents, not images"),
+    b"\xff\xd8\xff": gettext_noop("a JPEG image: Tramontane reads text documents, not images"),
+    b"GIF8": gettext_noop("a GIF image"),
+    b"\x1f\x8b": gettext_noop("a gzip archive: upload the document itself, not an archive"),
+    b"7z\xbc\xaf": gettext_noop("a 7-Zip archive: upload the document itself, not an archive"),
+    b"Rar!": gettext_noop("a RAR archive: upload the document itself, not an archive"),
+    b"MZ": gettext_noop("a Windows program"),
+    b"\x7fELF": gettext_noop("a program"),
+    b"{\\rtf": gettext_noop("an RTF file: save it as DOCX or PDF"),
 }
 
 
 class SniffRejected(Exception):
-    """The content is not a supported document, or does not match its name."""
+    """The content is not a supported document, or does not match its name. `message` is English (logs, audit);
+    `localized()` is for the person reading it (params that are themselves messages are translated too)."""
 
-    def __init__(self, *, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, *, status: int, code: str, message: str, params: dict[str, Any] | None = None) -> None:
+        self.template, self.params = message, params or {}
         self.status = status
         self.code = code
-        self.message = message
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
+
+    def localized(self) -> str:
+        return localize(self.template, {k: localize(v) if isinstance(v, str) else v for k, v in self.params.items()})
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,9 @@ def sniff(stream: BinaryIO, *, filename: str = "") -> Sniffed:
     head = stream.read(_SNIFF_BYTES)
     stream.seek(0)
     if not head:
-        raise SniffRejected(status=400, code="empty_file", message="The file is empty: choose the right file.")
+        raise SniffRejected(
+            status=400, code="empty_file", message=gettext_noop("The file is empty: choose the right file.")
+        )
     sniffed = _sniff_content(stream, head)
     _check_extension(filename, sniffed.mime_type)
     return sniffed
@@ -86,7 +94,10 @@ def _sniff_content(stream: BinaryIO, head: bytes) -> Sniffed:
     for magic, label in _OTHER_MAGIC.items():
         if head.startswith(magic):
             raise SniffRejected(
-                status=415, code="unsupported_type", message=f"This file is {label}. Upload {SUPPORTED_LABEL}."
+                status=415,
+                code="unsupported_type",
+                message=gettext_noop("This file is %(what)s. Upload %(supported)s."),
+                params={"what": label, "supported": SUPPORTED_LABEL},
             )
     return Sniffed(_sniff_text(head))
 
@@ -114,19 +125,20 @@ def _sniff_zip(stream: BinaryIO) -> str:
                 if declared == ODT:
                     return ODT
     except ArchiveRejected as exc:
-        raise SniffRejected(status=422, code=exc.code, message=exc.message) from exc
+        raise SniffRejected(status=422, code=exc.code, message=exc.template, params=exc.params) from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise SniffRejected(
             status=422,
             code="corrupt_archive",
-            message="The file looks like a DOCX/ODT but is damaged. Re-save it and try again.",
+            message=gettext_noop("The file looks like a DOCX/ODT but is damaged. Re-save it and try again."),
         ) from exc
     finally:
         stream.seek(0)
     raise SniffRejected(
         status=415,
         code="unsupported_type",
-        message=f"This ZIP archive is not a DOCX or ODT document. Upload {SUPPORTED_LABEL}.",
+        message=gettext_noop("This ZIP archive is not a DOCX or ODT document. Upload %(supported)s."),
+        params={"supported": SUPPORTED_LABEL},
     )
 
 
@@ -135,14 +147,15 @@ def _sniff_text(head: bytes) -> str:
         raise SniffRejected(
             status=415,
             code="unsupported_type",
-            message=f"This file is binary and not a supported document. Upload {SUPPORTED_LABEL}.",
+            message=gettext_noop("This file is binary and not a supported document. Upload %(supported)s."),
+            params={"supported": SUPPORTED_LABEL},
         )
     text = decode_text(head, partial=True)
     if text is None:
         raise SniffRejected(
             status=415,
             code="unsupported_encoding",
-            message="This text file is not in UTF-8 or UTF-16. Save it as UTF-8 and try again.",
+            message=gettext_noop("This text file is not in UTF-8 or UTF-16. Save it as UTF-8 and try again."),
         )
     if _HTML_START.match(text.lstrip("\ufeff").encode("utf-8", "replace")):
         return HTML
@@ -174,12 +187,20 @@ def _check_extension(filename: str, mime_type: str) -> None:
         raise SniffRejected(
             status=415,
             code="content_mismatch",
-            message=f"The file is named '{suffix}' but its content is {describe(mime_type)}. "
-            "Upload the real file, or give it the right extension.",
+            message=gettext_noop(
+                "The file is named '%(suffix)s' but its content is %(content)s. "
+                "Upload the real file, or give it the right extension."
+            ),
+            params={"suffix": suffix, "content": describe(mime_type)},
         )
 
 
 def describe(mime_type: str) -> str:
-    return {PDF: "PDF", DOCX: "DOCX", ODT: "ODT", HTML: "HTML", TXT: "plain text", MARKDOWN: "Markdown"}.get(
-        mime_type, mime_type
-    )
+    return {
+        PDF: "PDF",
+        DOCX: "DOCX",
+        ODT: "ODT",
+        HTML: "HTML",
+        TXT: gettext_noop("plain text"),
+        MARKDOWN: "Markdown",
+    }.get(mime_type, mime_type)

@@ -60,7 +60,7 @@ def job_data(job: Job) -> dict[str, Any]:
             "refusal_reason": decision.get("refusal_reason", ""),
         },
         "usage": {"input_tokens": job.input_tokens, "output_tokens": job.output_tokens, "cost": str(job.cost)},
-        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "error": {"code": job.error_code, "message": job.error_display} if job.error_code else None,
         "warnings": job.warnings,
         "target_languages": job.target_languages,
         "result_sha256": job.result_sha256 or None,
@@ -91,7 +91,7 @@ def _get(job_id: int) -> Job:
     try:
         return job_get(job_id=job_id)
     except Job.DoesNotExist as exc:
-        raise ApiError(status=404, code="not_found", message="No such job in your agency.") from exc
+        raise ApiError(status=404, code="not_found", message=_("No such job in your agency.")) from exc
 
 
 class JobCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -128,10 +128,16 @@ class JobListView(AgencyGenericAPIView):
         status, kind = request.query_params.get("status", ""), request.query_params.get("kind", "")
         if status and status not in JobStatus.values:
             raise ApiError(
-                status=400, code="invalid_status", message=f"status must be one of {', '.join(JobStatus.values)}."
+                status=400,
+                code="invalid_status",
+                message=_("status must be one of %(allowed)s.") % {"allowed": ", ".join(JobStatus.values)},
             )
         if kind and kind not in JobKind.values:
-            raise ApiError(status=400, code="invalid_kind", message=f"kind must be one of {', '.join(JobKind.values)}.")
+            raise ApiError(
+                status=400,
+                code="invalid_kind",
+                message=_("kind must be one of %(allowed)s.") % {"allowed": ", ".join(JobKind.values)},
+            )
         page = self.paginate_queryset(jobs_list(status=status, kind=kind))
         return self.get_paginated_response([job_data(job) for job in page or []])
 
@@ -153,12 +159,14 @@ class JobListView(AgencyGenericAPIView):
             raise ApiError(
                 status=400,
                 code="missing_document",
-                message='Send {"document": <id>, "kind": "summarise"|"translate", ...}.',
+                message=_('Send {"document": <id>, "kind": "summarise"|"translate", ...}.'),
             )
         try:
             document = document_get(document_id=int(raw_document))  # type: ignore[arg-type]
         except Document.DoesNotExist as exc:
-            raise ApiError(status=404, code="document_not_found", message="No such document in your agency.") from exc
+            raise ApiError(
+                status=404, code="document_not_found", message=_("No such document in your agency.")
+            ) from exc
         params = {k: v for k, v in data.items() if k not in {"document", "kind"}}
         try:
             job, created = job_create(
@@ -250,12 +258,13 @@ class JobResultView(AgencyAPIView):
         job = _get(job_id)
         fmt = request.query_params.get("format", "md")
         if fmt not in FORMATS:
-            raise ApiError(status=400, code="invalid_format", message="format must be md, txt or docx.")
+            raise ApiError(status=400, code="invalid_format", message=_("format must be md, txt or docx."))
         if job.status != JobStatus.SUCCEEDED:
             raise ApiError(
                 status=409,
                 code="no_result",
-                message=f"This job is {job.status}; a result exists only once it has succeeded.",
+                message=_("This job is %(status)s; a result exists only once it has succeeded.")
+                % {"status": job.get_status_display()},
             )
         language = request.query_params.get("language", "").strip().lower()
         try:
@@ -342,7 +351,7 @@ class GlossaryDetailView(AgencyAPIView):
         try:
             return cast(GlossaryEntry, GlossaryEntry.objects.get(pk=entry_id))
         except GlossaryEntry.DoesNotExist as exc:
-            raise ApiError(status=404, code="not_found", message="No such glossary term in your agency.") from exc
+            raise ApiError(status=404, code="not_found", message=_("No such glossary term in your agency.")) from exc
 
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="One glossary term")
     def get(self, request: Request, entry_id: int) -> Response:

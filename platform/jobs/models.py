@@ -87,6 +87,16 @@ class Job(AgencyOwnedModel):
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
 
     @property
+    def error_display(self) -> str:
+        """The stored (English) error in the reader's language."""
+        from documents.i18n import localize
+        from jobs.pipeline import DOCUMENT_UNREADABLE
+
+        if self.error_code == "document_rejected":
+            return localize(DOCUMENT_UNREADABLE, {"reason": self.document.error_display})
+        return localize(self.error_message)
+
+    @property
     def target_languages(self) -> list[str]:
         from jobs.params import target_languages
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from jobs.models import JobKind
 
 SUPPORTED_LANGUAGES: dict[str, str] = {
@@ -35,13 +37,15 @@ def params_clean(*, kind: str, raw: dict[str, Any]) -> dict[str, Any]:
         return _summary(raw)
     if kind == JobKind.TRANSLATE:
         return _translation(raw)
-    raise ParamsInvalid("invalid_kind", "kind must be 'summarise' or 'translate'.")
+    raise ParamsInvalid("invalid_kind", _("kind must be 'summarise' or 'translate'."))
 
 
 def _choice(raw: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
     value = raw.get(name) or default
     if value not in allowed:
-        raise ParamsInvalid(f"invalid_{name}", f"{name} must be one of {', '.join(allowed)}.")
+        raise ParamsInvalid(
+            f"invalid_{name}", _("%(name)s must be one of %(allowed)s.") % {"name": name, "allowed": ", ".join(allowed)}
+        )
     return str(value)
 
 
@@ -65,7 +69,8 @@ def _language(value: Any, name: str) -> str:
     if code not in SUPPORTED_LANGUAGES:
         raise ParamsInvalid(
             "unsupported_language",
-            f"{name} {code or '(missing)'!r} is not supported. Supported languages: {supported_listing()}.",
+            _("%(name)s '%(code)s' is not supported. Supported languages: %(supported)s.")
+            % {"name": name, "code": code or _("(missing)"), "supported": supported_listing()},
         )
     return code
 
@@ -78,21 +83,24 @@ def _targets(raw: dict[str, Any]) -> list[str]:
         if single in (None, ""):
             raise ParamsInvalid(
                 "unsupported_language",
-                "Choose the language to translate into: target_language (one code) or target_languages "
-                f"(several). Supported languages: {supported_listing()}.",
+                _(
+                    "Choose the language to translate into: target_language (one code) or target_languages "
+                    "(several). Supported languages: %(supported)s."
+                )
+                % {"supported": supported_listing()},
             )
         return [_language(single, "target_language")]
     if isinstance(several, str):
         several = [part for part in several.split(",") if part.strip()]
     if not isinstance(several, list | tuple) or not several:
         raise ParamsInvalid(
-            "invalid_target_languages", 'target_languages must be a list of language codes, e.g. ["fr", "de"].'
+            "invalid_target_languages", _('target_languages must be a list of language codes, e.g. ["fr", "de"].')
         )
     codes = list(dict.fromkeys(_language(code, "target_languages") for code in several))
     if single not in (None, "") and _language(single, "target_language") not in codes:
         raise ParamsInvalid(
             "conflicting_target_languages",
-            "target_language is not among target_languages: send only target_languages (or only one of them).",
+            _("target_language is not among target_languages: send only target_languages (or only one of them)."),
         )
     return codes
 
@@ -113,7 +121,8 @@ def _translation(raw: dict[str, Any]) -> dict[str, Any]:
     if source in targets:
         raise ParamsInvalid(
             "same_language",
-            f"source_language and a target language are the same ({source}): pick another target language.",
+            _("source_language and a target language are the same (%(code)s): pick another target language.")
+            % {"code": source},
         )
     # One target keeps the original single-language shape, so its idempotency fingerprint is unchanged.
     chosen: dict[str, Any] = {"target_language": targets[0]} if len(targets) == 1 else {"target_languages": targets}

@@ -23,6 +23,7 @@ from django.utils import timezone
 import audit
 from audit.actions import JOB_REFUSED, JOB_ROUTED
 from audit.actors import Actor
+from documents.i18n import gettext_noop
 from documents.models import Document, DocumentStatus
 from jobs.chunking import Chunk, Unit, halve, pack, units_from_blocks
 from jobs.models import ChunkStatus, Job, JobChunk, JobKind, JobStatus, UsageRecord
@@ -33,6 +34,8 @@ from tenants.models import Agency
 logger = logging.getLogger(__name__)
 WORKER = Actor.system("worker")
 SUMMARY_OUTPUT = {"brief": 400, "standard": 800, "detailed": 1600}
+# Stored in English (audit, logs, webhooks); shown translated by Job.error_display.
+DOCUMENT_UNREADABLE = gettext_noop("The document could not be read: %(reason)s")
 SAFETY = 0.9  # token counts differ between tokenizers: keep a 10% margin below the smallest context window
 MIN_CHUNK_TOKENS = 64
 EXTRACTIVE = "builtin-extractive"
@@ -145,8 +148,10 @@ def plan_job(*, agency: Agency, job: Job, document: Document) -> Plan:
         if chunk_budget < MIN_CHUNK_TOKENS or (job.kind == JobKind.SUMMARISE and chunk_budget < 2 * output):
             raise JobFailure(
                 "context_too_small",
-                "The endpoints allowed for this document have a context window too small to process "
-                "it safely. Ask an agency admin to allow an endpoint with a larger context.",
+                gettext_noop(
+                    "The endpoints allowed for this document have a context window too small to process "
+                    "it safely. Ask an agency admin to allow an endpoint with a larger context."
+                ),
             )
         chunks = pack(units, budget=chunk_budget, count=count)
         largest = max(c.tokens for c in chunks) + overhead
@@ -157,7 +162,9 @@ def plan_job(*, agency: Agency, job: Job, document: Document) -> Plan:
         if _min_context(confirmed) >= _min_context(decision):
             return Plan(confirmed, chunks, chunk_budget, output, languages)
         decision = confirmed
-    raise JobFailure("routing_unstable", "The endpoint set kept changing while planning; try again in a minute.")
+    raise JobFailure(
+        "routing_unstable", gettext_noop("The endpoint set kept changing while planning; try again in a minute.")
+    )
 
 
 def decision_snapshot(decision: Any, *, chunk_budget: int, output_tokens: int) -> dict[str, Any]:
@@ -210,7 +217,7 @@ def job_plan(*, agency: Agency, job_id: int) -> None:
             agency=agency,
             job_id=job_id,
             code="document_rejected",
-            message=f"The document could not be read: {document.error_message}",
+            message=DOCUMENT_UNREADABLE % {"reason": document.error_message},
         )
         return
     try:
@@ -330,7 +337,9 @@ def _run_extractive(*, agency: Agency, job_id: int, plan: Plan, document: Docume
             decision=dataclasses.replace(
                 plan.decision,
                 refusal_reason=plan.decision.refusal_reason
-                or "No translation model is available under your agency's policy. Ask an agency admin to connect one.",
+                or gettext_noop(
+                    "No translation model is available under your agency's policy. Ask an agency admin to connect one."
+                ),
             ),
         )
         return
@@ -478,8 +487,10 @@ def chunk_process(*, agency: Agency, chunk_id: int) -> None:
             agency=agency,
             job_id=exc.job_id,
             code="chunk_quarantined",
-            message=f"A part of the document failed {settings.TRAMONTANE_JOB_MAX_ATTEMPTS} times and was "
-            "set aside. Try again later, or contact support with the job id.",
+            message=gettext_noop(
+                "A part of the document failed too many times and was set aside. Try again later, or contact "
+                "support with the job id."
+            ),
         )
         return
     if chunk is None:
@@ -527,16 +538,21 @@ def _call(*, agency: Agency, job: Job, chunk: JobChunk) -> tuple[str, list[Usage
         stage="map" if chunk.level == 0 else "reduce",
         final=chunk.final,
     )
-    result = _complete(agency=agency, decision=decision, messages=messages, max_tokens=chunk.max_output_tokens)
+    result = _complete(agency=agency, job=job, decision=decision, messages=messages, max_tokens=chunk.max_output_tokens)
     return result.text.strip(), [_usage(result)]
 
 
-def _complete(*, agency: Agency, decision: Any, messages: list[dict[str, str]], max_tokens: int) -> Any:
+def _complete(*, agency: Agency, job: Job, decision: Any, messages: list[dict[str, str]], max_tokens: int) -> Any:
     """One model call; an answer cut at the output limit counts as too long (the part is halved), never kept."""
     from routing.errors import ContextOverflow
     from routing.services import completion_create
 
-    result = completion_create(agency=agency, decision=decision, messages=messages, max_tokens=max_tokens)
+    # The document's classification as it is NOW: raised while the job runs, it must stop going where the old
+    # level was allowed (the router re-checks every candidate against it before sending).
+    classification = Document.objects.values_list("classification", flat=True).get(pk=job.document_id)
+    result = completion_create(
+        agency=agency, decision=decision, messages=messages, max_tokens=max_tokens, classification=classification
+    )
     if result.finish_reason == "length":
         raise ContextOverflow("The model's answer was cut at the output limit; the part is split and retried.")
     return result
@@ -559,7 +575,9 @@ def _translate_call(
         messages = translate_messages(
             source=languages[0], target=target, glossary=relevant, text=chunk.source, insist=insist
         )
-        result = _complete(agency=agency, decision=decision, messages=messages, max_tokens=chunk.max_output_tokens)
+        result = _complete(
+            agency=agency, job=job, decision=decision, messages=messages, max_tokens=chunk.max_output_tokens
+        )
         usages.append(_usage(result))
         text = enforce_glossary(result.text.strip(), relevant)
         missing = [s for s, t in relevant if not _contains(text, t)]
@@ -653,8 +671,10 @@ def _split(*, agency: Agency, chunk_id: int) -> None:
                 _fail_locked(
                     job,
                     code="context_overflow",
-                    message="A part of the document is too long for every allowed model even after "
-                    "splitting. Ask an agency admin to allow an endpoint with a larger context window.",
+                    message=gettext_noop(
+                        "A part of the document is too long for every allowed model even after "
+                        "splitting. Ask an agency admin to allow an endpoint with a larger context window."
+                    ),
                 )
             return
         chunk.status = ChunkStatus.SPLIT
@@ -719,8 +739,10 @@ def _next_level(agency: Agency, job: Job, level: list[JobChunk]) -> None:
         _fail_locked(
             job,
             code="cannot_reduce",
-            message="The partial summaries are too long to merge within the "
-            "allowed models' context. Choose a shorter summary length.",
+            message=gettext_noop(
+                "The partial summaries are too long to merge within the "
+                "allowed models' context. Choose a shorter summary length."
+            ),
         )
         return
     job.level += 1

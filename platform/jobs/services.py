@@ -14,6 +14,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import audit
 from audit.actions import (
@@ -81,7 +82,9 @@ def job_create(
         raise JobRejected(status=400, code=exc.code, message=exc.message) from exc
     if document.status == DocumentStatus.REJECTED:
         raise JobRejected(
-            status=422, code="document_rejected", message=f"This document could not be read: {document.error_message}"
+            status=422,
+            code="document_rejected",
+            message=_("This document could not be read: %(reason)s") % {"reason": document.error_display},
         )
     key = idempotency_key.strip()[:200]
     fingerprint = _sha({"document": document.pk, "kind": kind, "params": cleaned})
@@ -130,7 +133,7 @@ def _idempotent(key: str, fingerprint: str) -> Job | None:
         raise JobRejected(
             status=422,
             code="idempotency_key_reused",
-            message="This Idempotency-Key was already used for a different request. Use a new key for a new job.",
+            message=_("This Idempotency-Key was already used for a different request. Use a new key for a new job."),
         )
     return existing
 
@@ -157,7 +160,8 @@ def job_cancel(*, agency: Agency, actor: Actor, job: Job) -> Job:
             raise JobRejected(
                 status=409,
                 code="job_finished",
-                message=f"This job already {locked.status}; there is nothing to cancel.",
+                message=_("This job already ended (%(status)s); there is nothing to cancel.")
+                % {"status": locked.get_status_display()},
             )
         locked.status = JobStatus.CANCELLED
         locked.finished_at = timezone.now()
@@ -391,10 +395,11 @@ def glossary_entry_save(
             raise JobRejected(
                 status=400,
                 code="unsupported_language",
-                message=f"Language {code!r} is not supported. Supported: {supported_listing()}.",
+                message=_("Language '%(code)s' is not supported. Supported: %(supported)s.")
+                % {"code": code, "supported": supported_listing()},
             )
     if not source_term.strip() or not target_term.strip():
-        raise JobRejected(status=400, code="empty_term", message="Both the term and its translation are required.")
+        raise JobRejected(status=400, code="empty_term", message=_("Both the term and its translation are required."))
     with transaction.atomic():
         entry, _ = GlossaryEntry.objects.update_or_create(
             source_language=source_language,
