@@ -263,6 +263,14 @@ TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS = env_int("TRAMONTANE_WEBHOOK_TIMEOUT_SECONDS
 TRAMONTANE_WEBHOOK_MAX_ATTEMPTS = env_int("TRAMONTANE_WEBHOOK_MAX_ATTEMPTS", 8)
 # Webhook URLs must be public HTTPS (checked on save and at every delivery, against SSRF). Operators may allow plain
 # HTTP, and name hosts (e.g. an internal receiver) that are exempt from the public-address and HTTPS checks.
+# CPU-bound parsing and I/O-bound model calls on their own queues, so each scales on its own workers.
+CELERY_TASK_ROUTES = {
+    "documents.tasks.document_extract_task": {"queue": "parse"},
+    "jobs.tasks.job_start_task": {"queue": "llm"},
+    "jobs.tasks.chunk_run_task": {"queue": "llm"},
+    "jobs.tasks.webhook_deliver_task": {"queue": "default"},
+    "jobs.tasks.jobs_reconcile_task": {"queue": "default"},
+}
 TRAMONTANE_WEBHOOK_ALLOW_HTTP = env_bool("TRAMONTANE_WEBHOOK_ALLOW_HTTP", False)
 TRAMONTANE_WEBHOOK_ALLOWED_HOSTS = env_list("TRAMONTANE_WEBHOOK_ALLOWED_HOSTS", [])
 CELERY_BEAT_SCHEDULE["jobs-reconcile"] = {

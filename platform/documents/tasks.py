@@ -7,7 +7,7 @@ from tenants.scope import current_agency
 from tenants.tasks import agency_task
 
 
-@agency_task(queue="parse", bind=True, max_retries=5)
+@agency_task(bind=True, max_retries=5)  # queue "parse": settings.CELERY_TASK_ROUTES
 def document_extract_task(self: Any, agency_id: int, document_id: int) -> None:
     """CPU-bound: parsing runs in a child process under limits; the reconciler re-dispatches lost runs."""
     try:

@@ -401,7 +401,7 @@ def glossary_entry_save(
     if not source_term.strip() or not target_term.strip():
         raise JobRejected(status=400, code="empty_term", message=_("Both the term and its translation are required."))
     with transaction.atomic():
-        entry, _ = GlossaryEntry.objects.update_or_create(
+        entry, _created = GlossaryEntry.objects.update_or_create(
             source_language=source_language,
             target_language=target_language,
             source_term=source_term.strip(),

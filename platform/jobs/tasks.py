@@ -12,12 +12,13 @@ from tenants.scope import current_agency
 from tenants.tasks import agency_task
 
 
-@agency_task(queue="llm", bind=True, max_retries=10)
+# Queues are set in settings.CELERY_TASK_ROUTES (llm: job_start_task, chunk_run_task; default: the others).
+@agency_task(bind=True, max_retries=10)
 def job_start_task(self: Any, agency_id: int, job_id: int) -> None:
     pipeline.job_plan(agency=current_agency(), job_id=job_id)
 
 
-@agency_task(queue="llm", bind=True, max_retries=8)
+@agency_task(bind=True, max_retries=8)
 def chunk_run_task(self: Any, agency_id: int, chunk_id: int) -> None:
     from routing.errors import AllCandidatesFailed
 
@@ -28,7 +29,7 @@ def chunk_run_task(self: Any, agency_id: int, chunk_id: int) -> None:
         raise self.retry(exc=exc, countdown=pipeline.retry_countdown(self.request.retries)) from exc
 
 
-@agency_task(queue="default", bind=True, max_retries=0)
+@agency_task(bind=True, max_retries=0)
 def webhook_deliver_task(self: Any, agency_id: int, delivery_id: int) -> None:
     wait = services.webhook_deliver(agency=current_agency(), delivery_id=delivery_id)
     if wait is not None:
@@ -36,7 +37,7 @@ def webhook_deliver_task(self: Any, agency_id: int, delivery_id: int) -> None:
         webhook_deliver_task.apply_async((agency_id, delivery_id), countdown=wait)
 
 
-@shared_task(queue="default")
+@shared_task
 def jobs_reconcile_task() -> dict[str, int]:
     from django.db import transaction
 

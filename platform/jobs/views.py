@@ -94,7 +94,8 @@ def job_detail(request: HttpRequest, agency_slug: str, job_id: int) -> HttpRespo
 @role_required(READ_ROLES)
 def job_status_fragment(request: HttpRequest, agency_slug: str, job_id: int) -> HttpResponse:
     """The small fragment the job page polls for live progress."""
-    return render(request, "jobs/_status.html", {"job": _job(job_id)})
+    # polled: the page under it does not show the result yet (it reloads when this says the job ended).
+    return render(request, "jobs/_status.html", {"job": _job(job_id), "polled": True})
 
 
 @role_required(WORK_ROLES)

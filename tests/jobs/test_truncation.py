@@ -88,3 +88,16 @@ def test_answers_always_cut_fail_the_job_instead_of_truncating(agency_a, llm) ->
     assert job.error_code == "context_overflow"
     assert "larger context" in job.error_message
     assert job.result_markdown == "" and job.result_sha256 == ""
+
+
+def test_multi_language_part_cut_by_length_loses_nothing_in_any_language(agency_a, llm) -> None:
+    llm(context_window=1200, max_output_tokens=400)
+    llm.fake.script("/ep1", "ok", "length")  # the second request (another part, or another language) is cut
+    document = upload(agency_a, long_text(20, language="fr").encode(), "r.md")
+    job = drive(agency_a, _create(agency_a, document, "translate", target_languages=["en", "it"]).pk)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    with agency_scope(agency_a):
+        assert JobChunk.objects.filter(job=job, status=ChunkStatus.SPLIT).count() == 1
+    for code in ("en", "it"):
+        assert MARK.findall(job.results[code]) == [f"MARK{n:04d}" for n in range(20)]
+    assert job.progress_done == job.progress_total
