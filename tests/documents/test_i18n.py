@@ -87,3 +87,26 @@ def _file(data: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_french_reader_gets_french_upload_errors_and_english_stays_default(agency_a, make_key, api_client) -> None:
+    client = api_client(make_key(agency_a, "member"))
+    html = b"<html><body>x</body></html>"
+    english = client.post("/api/v1/documents", {"file": _file(html, "x.pdf")}, format="multipart")
+    french = client.post(
+        "/api/v1/documents", {"file": _file(html, "x.pdf")}, format="multipart", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert english.status_code == french.status_code == 415
+    assert english.json()["error"]["message"].startswith("The file is named '.pdf' but its content is HTML.")
+    message = french.json()["error"]["message"]
+    assert "The file is named" not in message and ".pdf" in message and "HTML" in message
+    assert french.json()["error"]["code"] == english.json()["error"]["code"] == "content_mismatch"
+
+
+def test_french_reader_sees_a_worker_error_in_french(agency_a, make_key, api_client) -> None:
+    document = upload(agency_a, files.make_encrypted_pdf(), "locked.pdf")
+    client = api_client(make_key(agency_a, "viewer"))
+    english = client.get(f"/api/v1/documents/{document.pk}").json()["error"]["message"]
+    french = client.get(f"/api/v1/documents/{document.pk}", HTTP_ACCEPT_LANGUAGE="fr").json()["error"]["message"]
+    assert english == document.error_message  # stored and shown in English by default
+    assert french != english and "PDF" in french
