@@ -15,6 +15,15 @@ from tenants.models import Agency, Membership, Role
 PASSWORD = "pw-Tramontane-123"
 
 
+def pytest_configure(config):
+    # WhiteNoise warns on every request when STATIC_ROOT is missing (collectstatic is not run for tests).
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # Production PBKDF2 costs ~0.5 s per user on CI machines; hashing strength is not what these tests check.
