@@ -6,7 +6,9 @@ No Docker engine is needed: the compose file is parsed and its references checke
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,23 +64,44 @@ def test_commands_point_to_real_code() -> None:
     assert SERVICES["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
 
 
-def test_workers_serve_every_queue_tasks_use() -> None:
+def _queues_in_use() -> set[str]:
+    """Every queue a task can be sent to: task routes, a task's own queue, beat entries, and the default."""
     from django.conf import settings
 
     from config.celery import app
 
     app.loader.import_default_modules()
-    used = {
-        getattr(task, "queue", None) or settings.CELERY_TASK_DEFAULT_QUEUE
-        for name, task in app.tasks.items()
-        if not name.startswith("celery.")
-    }
+    used = {settings.CELERY_TASK_DEFAULT_QUEUE}
+    used |= {route["queue"] for route in (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).values()}
+    used |= {task.queue for name, task in app.tasks.items() if getattr(task, "queue", None)}
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        queue = (entry.get("options") or {}).get("queue")
+        if queue:
+            used.add(queue)
+    return used
+
+
+def test_workers_serve_every_queue_tasks_use() -> None:
     served: set[str] = set()
     for name in ("worker-parse", "worker-llm"):
         command = SERVICES[name]["command"]
         served |= set(command[command.index("--queues") + 1].split(","))
+    used = _queues_in_use()
+    assert {"parse", "llm", "default"} <= used, f"the routes lost a queue family: {sorted(used)}"
     assert used <= served, f"queues with no worker in docker-compose.yml: {sorted(used - served)}"
     assert "beat" in SERVICES["beat"]["command"]
+
+
+def test_quickstart_worker_serves_every_queue_tasks_use() -> None:
+    spec = importlib.util.spec_from_file_location("quickstart_script", ROOT / "scripts" / "quickstart.py")
+    assert spec is not None and spec.loader is not None
+    sys.path.insert(0, str(ROOT / "scripts"))  # quickstart.py imports its neighbour _common
+    try:
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert _queues_in_use() <= set(module.QUEUES.split(","))
 
 
 def test_dockerfile_copies_what_exists_and_sets_the_path() -> None:
