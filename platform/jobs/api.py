@@ -233,6 +233,22 @@ def result_content(job: Job, fmt: str, language: str = "") -> tuple[bytes, str, 
     return content, content_type, name
 
 
+def result_download_response(request: Any, job: Job, fmt: str, language: str = "") -> HttpResponse:
+    """The result as an attachment, its download audited (result.downloaded). Raises UnknownResultLanguage."""
+    content, content_type, name = result_content(job, fmt, language)
+    result_download_record(
+        agency=ctx_agency(request),
+        actor=ctx_actor(request),
+        job=job,
+        fmt=fmt,
+        content=content,
+        language=language,
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 class JobResultView(AgencyAPIView):
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ?format= names the result's file format here, not a DRF renderer: skip DRF's format negotiation.
@@ -268,7 +284,7 @@ class JobResultView(AgencyAPIView):
             )
         language = request.query_params.get("language", "").strip().lower()
         try:
-            content, content_type, name = result_content(job, fmt, language)
+            return result_download_response(request, job, fmt, language)
         except UnknownResultLanguage as exc:
             available = ", ".join(c for c in job.target_languages if c in job.results)
             available = available or _("none (only a whole result: leave out language)")
@@ -278,17 +294,6 @@ class JobResultView(AgencyAPIView):
                 message=_("This job has no result in %(language)r. Available: %(available)s.")
                 % {"language": language, "available": available},
             ) from exc
-        result_download_record(
-            agency=ctx_agency(request),
-            actor=ctx_actor(request),
-            job=job,
-            fmt=fmt,
-            content=content,
-            language=language,
-        )
-        response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
 
 
 def glossary_data(entry: GlossaryEntry) -> dict[str, Any]:

@@ -420,8 +420,9 @@ def dispatch_pending(*, agency_id: int, job_id: int) -> None:
     from jobs.tasks import chunk_run_task
 
     now = timezone.now()
-    job = Job.unscoped_objects.get(pk=job_id)  # called after commit, possibly outside a scope (on_commit)
-    runnable = JobChunk.unscoped_objects.filter(job_id=job_id, level=job.level).exclude(
+    # Called after commit, possibly outside a scope (on_commit): unscoped, but pinned to the agency explicitly.
+    job = Job.unscoped_objects.get(pk=job_id, agency_id=agency_id)
+    runnable = JobChunk.unscoped_objects.filter(agency_id=agency_id, job_id=job_id, level=job.level).exclude(
         status__in=[ChunkStatus.DONE, ChunkStatus.SPLIT]
     )
     for chunk_id, status, lease in runnable.values_list("pk", "status", "lease_expires_at"):

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from documents.context import ctx_actor, ctx_agency
 from documents.models import DocumentStatus
 from documents.selectors import document_get, documents_list
-from jobs.api import FORMATS, UnknownResultLanguage, result_content
+from jobs.api import FORMATS, UnknownResultLanguage, result_download_response
 from jobs.forms import JobForm
 from jobs.models import Job, JobKind, JobStatus
 from jobs.params import SUPPORTED_LANGUAGES
 from jobs.selectors import job_chunks, job_get, jobs_list
-from jobs.services import JobRejected, job_cancel, job_create, result_download_record
+from jobs.services import JobRejected, job_cancel, job_create
 from tenants.decorators import role_required
 from tenants.models import READ_ROLES, WORK_ROLES
 
@@ -116,17 +116,6 @@ def job_download(request: HttpRequest, agency_slug: str, job_id: int, fmt: str) 
         raise Http404(_("No such result."))
     language = request.GET.get("language", "").strip().lower()
     try:
-        content, content_type, name = result_content(job, fmt, language)
+        return result_download_response(request, job, fmt, language)
     except UnknownResultLanguage as exc:
         raise Http404(_("No such result.")) from exc
-    result_download_record(
-        agency=ctx_agency(request),
-        actor=ctx_actor(request),
-        job=job,
-        fmt=fmt,
-        content=content,
-        language=language,
-    )
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
